@@ -1,0 +1,1 @@
+"""Training data: obtaining packaged photographs and emoji, cutting and degrading patches."""

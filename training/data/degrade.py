@@ -1,0 +1,73 @@
+"""Degradations applied on the fly to clean patches: the model learns to undo them."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+
+def bicubic_down(patch: np.ndarray, scale: int) -> np.ndarray:
+    """Pillow's antialiased bicubic: how the benchmark (and most users' resizers) make low-res images."""
+    h, w = patch.shape[:2]
+    return np.asarray(Image.fromarray(patch).resize((w // scale, h // scale), Image.Resampling.BICUBIC))
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=int(quality))
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def add_noise(image: np.ndarray, rng: np.random.Generator, sigma_max: float = 50.0) -> np.ndarray:
+    """Gaussian (colour or grey) or Poisson-like (signal-dependent) noise, on the 0..255 scale."""
+    x = image.astype(np.float32)
+    kind = rng.random()
+    if kind < 0.6:
+        sigma = rng.uniform(0, sigma_max)
+        grey = rng.random() < 0.3
+        shape = x.shape[:2] + (1,) if grey else x.shape
+        x = x + rng.normal(0, sigma, shape).astype(np.float32)
+    else:
+        peak = rng.uniform(8, 120)  # photons at white: lower = noisier
+        x = rng.poisson(np.clip(x, 0, 255) / 255 * peak).astype(np.float32) / peak * 255
+    return np.clip(np.round(x), 0, 255).astype(np.uint8)
+
+
+def realistic_down(patch: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+    """A Real-ESRGAN-style chain: blur, resize with a random filter and factor, noise, JPEG, final resize."""
+    im = Image.fromarray(patch)
+    if rng.random() < 0.8:
+        im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.2, 2.0)))
+    filters = (Image.Resampling.BICUBIC, Image.Resampling.BILINEAR, Image.Resampling.LANCZOS, Image.Resampling.BOX)
+    h, w = patch.shape[:2]
+    mid = rng.uniform(0.5, 1.2) / scale * 2
+    mid_size = (max(8, round(w * min(mid, 1.0))), max(8, round(h * min(mid, 1.0))))
+    im = im.resize(mid_size, filters[rng.integers(len(filters))])
+    x = np.asarray(im)
+    if rng.random() < 0.7:
+        x = add_noise(x, rng, sigma_max=20.0)
+    if rng.random() < 0.7:
+        x = jpeg(x, rng.integers(40, 95))
+    x = np.asarray(Image.fromarray(x).resize((w // scale, h // scale), filters[rng.integers(len(filters))]))
+    if rng.random() < 0.5:
+        x = jpeg(x, rng.integers(50, 95))
+    return x
+
+
+def darken(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Synthetic under-exposure: lower exposure, a gamma, and the sensor noise dark shots carry."""
+    x = image.astype(np.float32) / 255
+    x = x ** rng.uniform(1.2, 2.5) * rng.uniform(0.15, 0.6)
+    if rng.random() < 0.7:
+        x = x + rng.normal(0, rng.uniform(0, 0.02), x.shape).astype(np.float32)
+    return np.clip(np.round(x * 255), 0, 255).astype(np.uint8)
+
+
+def to_tensor_batch(patches: list[np.ndarray]):
+    """uint8 HWC list -> float32 NCHW torch tensor in [0, 1]."""
+    import torch
+
+    array = np.stack(patches).astype(np.float32) / 255.0
+    return torch.from_numpy(array).permute(0, 3, 1, 2).contiguous()

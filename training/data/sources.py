@@ -1,0 +1,88 @@
+"""Obtain the training photographs from Debian packages, with their licences recorded.
+
+Each source is a Debian package fetched with `apt-get download` (no root needed) and unpacked with `dpkg-deb -x`
+into a cache folder that git ignores. Only files named in `PHOTOS` are used: the packages also hold renders and
+abstract art, which teach a super-resolution model the wrong statistics (checked on a contact sheet).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+
+@dataclass(frozen=True)
+class PhotoSource:
+    package: str
+    licence: str
+    folder: str  # inside the unpacked package
+    names: tuple[str, ...]  # photographs, chosen by looking at them; "*" = every .jpg in the folder
+
+
+_KRANK_RENDERS = {f"menu{s}.jpg" for s in ("", "-credits", "-levels", "-play", "-scores", "-scores2", "-scores3",
+                                            "-screen", "-sounds")}
+
+SOURCES: tuple[PhotoSource, ...] = (
+    PhotoSource("krank", "public domain (Debian copyright file of krank, unera-backgrounds)",
+                "usr/share/games/krank/levels/unera-backgrounds", ("*",)),
+    PhotoSource("mate-backgrounds", "GPL-2+", "usr/share/backgrounds/mate/nature",
+                ("Aqua.jpg", "Blinds.jpg", "Dune.jpg", "FreshFlower.jpg", "Garden.jpg", "LadyBird.jpg",
+                 "RainDrops.jpg", "Storm.jpg", "TwoWings.jpg", "Wood.jpg", "YellowFlower.jpg")),
+    PhotoSource("lomiri-wallpapers-16.04", "CC-BY-4.0 / CC-BY-SA / CC0 (per file, Debian copyright file)",
+                "usr/share/backgrounds",
+                ("Bridge_by_Sander_Klootwijk.jpg", "Dragonfly_by_Bolly.jpg",
+                 "Picture_0B_by_freespace.jpg", "Picture_1A_by_freespace.jpg", "Wine_by_Jakkub_Mede.jpg",
+                 "aitzgorri_by_Aitzol_Berasategi.jpg", "analogpattern_by_Peter_Nerlich.jpg",
+                 "free_by_Peter_Nerlich.jpg", "friends_by_Aitzol_Berasategi.jpg", "life_by_Aitzol_Berasategi.jpg",
+                 "picosdeeuropa_by_Aitzol_Berasategi.jpg", "seeding_by_Clements_Engelhardt.jpg",
+                 "sunset_by_Aitzol_Berasategi.jpg")),
+    PhotoSource("lomiri-wallpapers-20.04", "CC-BY-4.0 / CC-BY-SA / CC0 (per file, Debian copyright file)",
+                "usr/share/backgrounds", ("Kleiber_by_Lukas_Baubkus.jpg",)),
+    PhotoSource("mate-screensaver-common", "public domain (NASA imagery, Debian copyright file)",
+                "usr/share/backgrounds/cosmos",
+                ("blue-marble-west.jpg", "cloud.jpg", "earth-horizon.jpg", "jupiter.jpg", "whirlpool.jpg")),
+    PhotoSource("plasma-workspace-wallpapers", "GPL-2+ / LGPL-3 (per wallpaper, Debian copyright file)",
+                "usr/share/wallpapers",
+                ("BytheWater/contents/images/2560x1600.jpg", "ColdRipple/contents/images/2560x1600.jpg",
+                 "Flow/contents/images/5120x2880.jpg", "Path/contents/images/2560x1600.jpg",
+                 "Kite/contents/images/2560x1600.jpg")),
+)
+
+
+def fetch_package(package: str, data_dir: Path) -> Path:
+    """Download and unpack one Debian package into data_dir/pkgs/<package>; cached."""
+    root = data_dir / "pkgs" / package
+    if root.is_dir() and any(root.iterdir()):
+        return root
+    debs = data_dir / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    if not list(debs.glob(f"{package}_*.deb")):
+        subprocess.run(["apt-get", "download", package], cwd=debs, check=True, capture_output=True)
+    deb = sorted(debs.glob(f"{package}_*.deb"))[-1]
+    root.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    return root
+
+
+def photo_paths(data_dir: Path = DEFAULT_DATA_DIR) -> list[Path]:
+    """Every training photograph, fetching packages on first use."""
+    paths: list[Path] = []
+    for source in SOURCES:
+        folder = fetch_package(source.package, data_dir) / source.folder
+        if source.names == ("*",):
+            found = sorted(p for p in folder.glob("*.jpg") if p.name not in _KRANK_RENDERS and not p.is_symlink())
+        else:
+            found = [folder / name for name in source.names]
+        missing = [p for p in found if not p.is_file()]
+        if missing:
+            raise FileNotFoundError(f"{source.package}: expected photographs are missing: {missing[:3]}")
+        paths.extend(found)
+    return paths
+
+
+def describe_sources() -> str:
+    """One line per source, for model cards."""
+    return "; ".join(f"{s.package} (Debian): {s.licence}" for s in SOURCES)

@@ -1,0 +1,161 @@
+"""Export a trained network to one ONNX file with its model card, check parity with torch, load it as the app will."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+from training.data.sources import describe_sources
+from training.loop import RUNS_DIR, load_checkpoint
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
+OPSET = 18
+PARITY_TOLERANCE = 1e-4
+WEIGHTS_LICENCE = "MIT (weights trained by the ImageStudio project)"
+
+_TASK_MODULES = {
+    "upscale": "training.tasks.upscale",
+    "denoise": "training.tasks.denoise",
+    "lowlight": "training.tasks.lowlight",
+    "upscale-gan": "training.tasks.upscale_gan",
+}
+_APP_TASK = {"upscale-gan": "upscale"}  # the app sees a GAN upscaler as just another upscaler
+
+
+def export_onnx(model: nn.Module, path: Path, example: torch.Tensor, metadata: dict[str, str],
+                dynamic_batch: bool = True, spatial: bool = True) -> Path:
+    """One self-contained file (no external data), dynamic N (and H, W), metadata_props filled."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    dims: dict[int, torch.export.Dim] = {}
+    if dynamic_batch:
+        dims[0] = torch.export.Dim("batch", min=1, max=1024)
+    if spatial:
+        dims[2] = torch.export.Dim("height", min=2, max=16384)
+        dims[3] = torch.export.Dim("width", min=2, max=16384)
+    input_name = "image" if spatial else "z"
+    arg_name = next(iter(model.forward.__code__.co_varnames[1:2]))
+    tmp = path.with_suffix(".tmp.onnx")
+    with torch.no_grad():
+        torch.onnx.export(model, (example,), str(tmp), input_names=[input_name], output_names=["output"],
+                          opset_version=OPSET, dynamic_shapes={arg_name: dims}, dynamo=True, external_data=False,
+                          verbose=False)
+    proto = onnx.load(str(tmp))
+    del proto.metadata_props[:]
+    for key, value in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, str(value)
+    proto.producer_name = "imagestudio-training"
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(tmp))
+    tmp.replace(path)
+    return path
+
+
+def check_parity(model: nn.Module, path: Path, inputs: list[torch.Tensor]) -> float:
+    """Largest |onnxruntime - torch| over the given inputs; raises if above PARITY_TOLERANCE."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    worst = 0.0
+    with torch.no_grad():
+        for x in inputs:
+            expected = model(x).numpy()
+            got = session.run(None, {name: x.numpy()})[0]
+            if got.shape != expected.shape:
+                raise AssertionError(f"shape mismatch {got.shape} vs {expected.shape} for input {tuple(x.shape)}")
+            worst = max(worst, float(np.abs(got - expected).max()))
+    if worst > PARITY_TOLERANCE:
+        raise AssertionError(f"onnxruntime differs from torch by {worst:.2e} (> {PARITY_TOLERANCE})")
+    return worst
+
+
+def odd_image_inputs(seed: int = 0) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return [torch.rand(1, 3, 37, 53, generator=g), torch.rand(2, 3, 31, 29, generator=g),
+            torch.rand(1, 3, 64, 17, generator=g)]
+
+
+def validate_in_app(path: Path, task: str, scale: int) -> None:
+    """Load the export exactly as the app will: through imagestudio.core's model cards and runtime."""
+    from imagestudio.core.models import find_model
+    from imagestudio.core.runtime import get_session
+
+    card = find_model(path)
+    if card.task != task or card.scale != scale or card.probed:
+        raise AssertionError(f"the app reads {card.task} ×{card.scale} (probed={card.probed}), expected {task} ×{scale}")
+    session = get_session(path, "cpu")
+    out = session.run(np.random.default_rng(0).random((1, 3, 19, 23), dtype=np.float32))
+    if out.shape != (1, 3, 19 * scale, 23 * scale):
+        raise AssertionError(f"the app's runtime gave shape {out.shape}")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_card_markdown(path: Path, metadata: dict[str, str]) -> Path:
+    """resources/models/<name>.md: the same card, for people browsing the repository."""
+    lines = [f"# {metadata['title']} (`{metadata['name']}`)", "", metadata["description"], ""]
+    lines += ["| field | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in metadata.items() if k not in ("title", "description")]
+    lines += ["", f"File: `{path.name}`, sha256 `{sha256(path)}`."]
+    card = path.with_suffix(".md")
+    card.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return card
+
+
+def export_from_config(config: dict, checkpoint: str | None, out: str | None, measure: bool = True) -> Path:
+    task = config["task"]
+    module = importlib.import_module(_TASK_MODULES[task])
+    model = module.build_model(config)
+    ckpt = Path(checkpoint) if checkpoint else RUNS_DIR / config["name"] / "last.pt"
+    step = load_checkpoint(ckpt, {"net": model})
+    model.eval()
+    app_task = _APP_TASK.get(task, task)
+    scale = int(getattr(model, "scale", 1))
+    card = config.get("card", {})
+    metadata = {
+        "name": config["name"],
+        "title": card.get("title", config["name"]),
+        "description": card.get("description", ""),
+        "task": app_task,
+        "scale": str(scale),
+        "input_range": "0,1",
+        "output_range": "0,1",
+        "channel_order": "RGB",
+        "layout": "NCHW",
+        "tile_multiple": "1",
+        "receptive_radius": str(model.receptive_radius),
+        "architecture": model.describe(),
+        "parameters": str(sum(p.numel() for p in model.parameters())),
+        "training_data": f"{card.get('data', 'random patches of packaged photographs')}: {describe_sources()}",
+        "licence": f"{WEIGHTS_LICENCE}; training data licences: {describe_sources()}",
+        "training": json.dumps({"iterations": step, "config": config.get("train", {})}, sort_keys=True),
+        "version": "1",
+        "exported": time.strftime("%Y-%m-%d"),
+    }
+    path = Path(out) if out else MODELS_DIR / f"{config['name']}.onnx"
+    example = torch.rand(1, 3, 32, 32)
+    export_onnx(model, path, example, metadata)
+    worst = check_parity(model, path, odd_image_inputs())
+    metrics: dict[str, float] = {"parity_max_abs": float(f"{worst:.3g}")}
+    if measure:
+        from training.evaluate import model_metrics
+
+        metrics.update(model_metrics(app_task, scale, path))
+    metadata["metrics"] = json.dumps(metrics, sort_keys=True)
+    export_onnx(model, path, example, metadata)  # again, now with the measured metrics in the card
+    validate_in_app(path, app_task, scale)
+    write_card_markdown(path, metadata)
+    print(json.dumps(metrics, indent=1))
+    return path
