@@ -42,22 +42,29 @@ def export_onnx(model: nn.Module, path: Path, example: torch.Tensor, metadata: d
         dims[2] = torch.export.Dim("height", min=2, max=16384)
         dims[3] = torch.export.Dim("width", min=2, max=16384)
     input_name = "image" if spatial else "z"
-    arg_name = next(iter(model.forward.__code__.co_varnames[1:2]))
+    arg_name = model.forward.__code__.co_varnames[1]  # dynamic_shapes is keyed by the forward argument name
     tmp = path.with_suffix(".tmp.onnx")
     with torch.no_grad():
         torch.onnx.export(model, (example,), str(tmp), input_names=[input_name], output_names=["output"],
                           opset_version=OPSET, dynamic_shapes={arg_name: dims}, dynamo=True, external_data=False,
                           verbose=False)
-    proto = onnx.load(str(tmp))
+    write_metadata(tmp, metadata)
+    tmp.replace(path)
+    return path
+
+
+def write_metadata(path: Path, metadata: dict[str, str]) -> None:
+    """Replace the file's metadata_props (the model card) in place, atomically."""
+    proto = onnx.load(str(path))
     del proto.metadata_props[:]
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, str(value)
     proto.producer_name = "imagestudio-training"
     onnx.checker.check_model(proto)
+    tmp = path.with_name(path.name + ".meta.tmp")
     onnx.save(proto, str(tmp))
     tmp.replace(path)
-    return path
 
 
 def check_parity(model: nn.Module, path: Path, inputs: list[torch.Tensor]) -> float:
@@ -154,7 +161,7 @@ def export_from_config(config: dict, checkpoint: str | None, out: str | None, me
 
         metrics.update(model_metrics(app_task, scale, path))
     metadata["metrics"] = json.dumps(metrics, sort_keys=True)
-    export_onnx(model, path, example, metadata)  # again, now with the measured metrics in the card
+    write_metadata(path, metadata)  # now with the measured metrics in the card
     validate_in_app(path, app_task, scale)
     write_card_markdown(path, metadata)
     print(json.dumps(metrics, indent=1))

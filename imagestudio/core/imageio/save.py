@@ -1,0 +1,249 @@
+"""save_image: Image -> file, atomically, in a format chosen by suffix, never over the input by accident."""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import stat
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image as PILImage
+
+from imagestudio.core.errors import ImageSaveError
+from imagestudio.core.imageio.formats import FORMATS, SUFFIX_FORMATS, FormatInfo, normalise_format
+from imagestudio.core.imageio.image_types import Image, ImageMeta, to_uint8, to_uint16
+from imagestudio.core.imageio.metadata import icc_fits
+from imagestudio.core.imageio.png16 import write_png16
+from imagestudio.core.imageio.tiff_writer import write_tiff
+
+_WRITABLE = "JPEG, PNG, WebP, TIFF, BMP and GIF"
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # Rec. 601, as Pillow's convert("L")
+
+
+@dataclass
+class _Metadata:
+    exif: bytes | None
+    icc_profile: bytes | None
+    dpi: tuple[float, float] | None
+
+
+def save_image(
+    image: Image,
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,  # noqa: A002 - the contract's name
+    quality: int = 95,
+    keep_metadata: bool = True,
+    bit_depth: int | None = None,
+    overwrite_input: bool = False,
+) -> Path:
+    """Write ``image`` to ``path`` and return the absolute path written.
+
+    The format comes from ``format`` or else the suffix. JPEG and BMP have no alpha: transparent pixels are
+    composited over white. Only PNG and TIFF keep 16 bits (``bit_depth`` None: the image's own depth where
+    the format allows it, else 8). Greyscale images (meta.greyscale) are written as grey where the format
+    allows it. EXIF, ICC and dpi are written where the format holds them, unless ``keep_metadata`` is False.
+    The file is written to a temporary name in the same folder and renamed into place, so a failed save
+    leaves any existing file untouched and no partial file behind. Raises ImageSaveError.
+    """
+    path = Path(path)
+    info = FORMATS[_target_format(path, format)]
+    if bit_depth not in (None, 8, 16):
+        raise ValueError(f"bit_depth must be 8, 16 or None, got {bit_depth!r}")
+    if not 1 <= int(quality) <= 100:
+        raise ValueError(f"quality must be between 1 and 100, got {quality!r}")
+    if not overwrite_input and _is_input(image.meta.source_path, path):
+        raise ImageSaveError(
+            f"will not overwrite {path.name}: it is the image that was opened "
+            "(save under another name, or allow overwriting the original)"
+        )
+    samples = _samples(image, info, bit_depth, path)
+    grey = samples.ndim == 2 or samples.shape[2] == 2
+    metadata = _metadata(image.meta, info, grey, keep_metadata)
+    _atomic_write(path, lambda out: _encode(out, info.name, samples, metadata, int(quality)))
+    return path.absolute()
+
+
+def _target_format(path: Path, format: str | None) -> str:  # noqa: A002
+    if format is not None:
+        name = normalise_format(format)
+        if name is None:
+            raise ImageSaveError(
+                f"cannot save {path.name}: ImageStudio cannot write {format} files (it writes {_WRITABLE})"
+            )
+        return name
+    suffix = path.suffix.lower()
+    if not suffix:
+        raise ImageSaveError(f"cannot save {path.name}: the name has no extension to choose a format (.png, .jpg, ...)")
+    if suffix not in SUFFIX_FORMATS:
+        raise ImageSaveError(f"cannot save {path.name}: unknown file type {suffix} (it writes {_WRITABLE})")
+    return SUFFIX_FORMATS[suffix]
+
+
+def _is_input(source: Path | None, target: Path) -> bool:
+    if source is None:
+        return False
+    with suppress(OSError):
+        if os.path.samefile(source, target):  # also catches hard links and case-insensitive file systems
+            return True
+    return os.path.normcase(os.path.realpath(source)) == os.path.normcase(os.path.realpath(target))
+
+
+def _samples(image: Image, info: FormatInfo, bit_depth: int | None, path: Path) -> np.ndarray:
+    """Integer samples shaped for the format: (H, W) grey, (H, W, 2) grey+alpha, (H, W, 3) RGB, (H, W, 4) RGBA."""
+    depth = bit_depth or image.meta.bit_depth
+    if depth == 16 and not info.deep:
+        if bit_depth == 16:
+            raise ImageSaveError(
+                f"cannot save {path.name} with 16 bits per channel: {info.name} holds 8 (use PNG or TIFF)"
+            )
+        depth = 8
+    rgb, alpha = image.rgb, image.alpha
+    if alpha is not None and not info.alpha:
+        rgb, alpha = _over_white(rgb, alpha), None
+    grey_alpha_ok = info.grey_alpha and (depth == 8 or info.deep_grey_alpha)
+    grey = image.meta.greyscale and info.grey and (alpha is None or grey_alpha_ok)
+    colour = _luminance(rgb)[:, :, None] if grey else rgb
+    stacked = colour if alpha is None else np.concatenate([colour, alpha[:, :, None]], axis=2)
+    if stacked.shape[2] == 1:
+        stacked = stacked[:, :, 0]
+    return to_uint16(stacked) if depth == 16 else to_uint8(stacked)
+
+
+def _over_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    a = np.clip(alpha, 0.0, 1.0)[:, :, None]
+    return rgb * a + (1.0 - a)
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    red, green, blue = rgb[:, :, 0], rgb[:, :, 1], rgb[:, :, 2]
+    if np.array_equal(red, green) and np.array_equal(green, blue):  # loaded grey: exact, no rounding
+        return red
+    return rgb @ _LUMA
+
+
+def _metadata(meta: ImageMeta, info: FormatInfo, grey: bool, keep: bool) -> _Metadata:
+    if not keep:
+        return _Metadata(None, None, None)
+    icc = meta.icc_profile if info.icc and meta.icc_profile and icc_fits(meta.icc_profile, grey) else None
+    return _Metadata(
+        exif=meta.exif if info.exif else None,
+        icc_profile=icc,
+        dpi=meta.dpi if info.dpi else None,
+    )
+
+
+def _encode(out: BinaryIO, fmt: str, samples: np.ndarray, metadata: _Metadata, quality: int) -> None:
+    if fmt == "TIFF":
+        write_tiff(out, samples, icc_profile=metadata.icc_profile, exif=metadata.exif, dpi=metadata.dpi)
+        return
+    if samples.dtype == np.uint16:  # only PNG gets here with 16 bits
+        write_png16(out, samples, icc_profile=metadata.icc_profile, exif=metadata.exif, dpi=metadata.dpi)
+        return
+    picture = PILImage.fromarray(samples)
+    params: dict[str, object] = {}
+    if metadata.exif:
+        params["exif"] = metadata.exif
+    if metadata.icc_profile:
+        params["icc_profile"] = metadata.icc_profile
+    if metadata.dpi:
+        params["dpi"] = metadata.dpi
+    if fmt == "JPEG":
+        # 4:4:4 chroma at high quality: halving colour resolution undoes detail an upscaler just added.
+        params.update(quality=quality, subsampling=0 if quality >= 90 else 2)
+    elif fmt == "WEBP":
+        # quality 100 means lossless; exact keeps the colour under transparent pixels, so nothing changes.
+        params.update(quality=quality, lossless=quality >= 100, exact=quality >= 100, method=4)
+    elif fmt == "GIF":
+        picture, params = _gif_picture(samples)
+    picture.save(out, format=fmt, **params)
+
+
+def _gif_picture(samples: np.ndarray) -> tuple[PILImage.Image, dict[str, object]]:
+    """GIF holds 256 colours and one of them may be transparent: alpha below one half becomes that colour."""
+    if samples.ndim == 2:
+        return PILImage.fromarray(samples), {}
+    alpha = samples[:, :, 3] if samples.shape[2] == 4 else None
+    quantised = PILImage.fromarray(np.ascontiguousarray(samples[:, :, :3])).quantize(256 if alpha is None else 255)
+    if alpha is None:
+        return quantised, {}
+    indices = np.asarray(quantised).copy()
+    indices[alpha < 128] = 255
+    palette = (quantised.getpalette() or [])[: 255 * 3]
+    picture = PILImage.fromarray(indices)
+    picture.putpalette(palette + [0] * (768 - len(palette)))
+    return picture, {"transparency": 255}
+
+
+def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write to a temporary file beside the target, then rename it into place; remove it on any failure."""
+    temp: Path | None = None
+    try:
+        temp, handle = _create_temp(path)
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        _keep_permissions(path, temp)
+        os.replace(temp, path)
+        temp = None
+        _sync_folder(path.parent)
+    except OSError as error:
+        raise ImageSaveError(_os_message(path, error)) from error
+    except Exception as error:  # encoder refusals (e.g. EXIF too long for JPEG): the user's data, not a bug here
+        raise ImageSaveError(f"cannot save {path.name}: {error}") from error
+    finally:
+        if temp is not None:
+            with suppress(OSError):
+                os.unlink(temp)
+
+
+def _create_temp(path: Path) -> tuple[Path, int]:
+    # os.open with 0o666 lets the umask decide the permissions, like any new file (mkstemp would force 0600).
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _attempt in range(100):
+        temp = path.parent / f".{path.name[:100]}.{secrets.token_hex(4)}.tmp"
+        with suppress(FileExistsError):
+            return temp, os.open(temp, flags, 0o666)
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
+
+
+def _keep_permissions(path: Path, temp: Path) -> None:
+    with suppress(FileNotFoundError):
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode):
+            os.chmod(temp, stat.S_IMODE(info.st_mode))
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX only; best effort)."""
+    if os.name != "posix":
+        return
+    with suppress(OSError):
+        handle = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+
+def _os_message(path: Path, error: OSError) -> str:
+    reasons = {
+        errno.ENOENT: f"the folder {path.parent} does not exist",
+        errno.ENOTDIR: f"{path.parent} is not a folder",
+        errno.EACCES: f"permission denied in {path.parent}",
+        errno.EPERM: f"permission denied in {path.parent}",
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: f"{path.parent} is on a read-only disk",
+        errno.EISDIR: "a folder with that name already exists",
+        errno.ENAMETOOLONG: "the file name is too long",
+    }
+    if hasattr(errno, "EDQUOT"):
+        reasons[errno.EDQUOT] = "the disk quota is exceeded"
+    return f"cannot save {path.name}: {reasons.get(error.errno or 0, error.strerror or str(error))}"
