@@ -1,0 +1,379 @@
+"""The central image view: smooth zoom, pan, pixel-exact at 100 %, and a before/after layer for comparing.
+
+Paints from cached QPixmaps of the display pyramid (see display.py); nothing is converted while painting, and only
+the exposed part of the image is drawn, so a 24 MP photo pans as fast as a small one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QVariantAnimation, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QWidget
+
+from imagestudio.ui.display import DisplayImage
+
+MIN_ZOOM = 0.01
+MAX_ZOOM = 64.0
+_STEP = 2**0.5  # Ctrl +/-: half an octave per press, landing exactly on 100 %, 200 %, 50 %...
+_WHEEL_NOTCH = 120
+_DIVIDER_GRAB_PX = 8
+
+CompareMode = Literal["off", "split", "before"]
+
+
+@dataclass
+class CompareView:
+    """What the compare controller asks the canvas to show; `split` is a fraction of the canvas width."""
+
+    mode: CompareMode = "off"
+    split: float = 0.5
+
+
+class ImageCanvas(QWidget):
+    zoom_changed = Signal(float)
+    cursor_moved = Signal(int, int, object)  # image x, y and the QColor there
+    cursor_left = Signal()
+    split_moved = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMinimumSize(200, 150)
+        self._display: DisplayImage | None = None
+        self._pixmaps: dict[int, QPixmap] = {}
+        self._before: DisplayImage | None = None
+        self._before_pixmaps: dict[int, QPixmap] = {}
+        self.compare = CompareView()
+        self._zoom = 1.0
+        self._offset = QPointF(0.0, 0.0)  # widget position of the image's top-left corner
+        self._fitting = True  # refit on resize until the user zooms or pans
+        self._fit_enlarges = False  # the Fit action enlarges small images; opening a file shows them at 100 %
+        self._pan_from: QPointF | None = None
+        self._dragging_split = False
+        self._space_held = False
+        self._checker = _checker_brush()
+        self._animation = QVariantAnimation(self)
+        self._animation.setDuration(120)
+        self._animation.setEasingCurve(QEasingCurve.Type.OutCubic)
+        self._animation.valueChanged.connect(self._on_animation_step)
+        self._animation_anchor = QPointF()
+
+    # --- content ---------------------------------------------------------------------------------------------
+    @property
+    def display(self) -> DisplayImage | None:
+        return self._display
+
+    def set_image(self, display: DisplayImage | None, *, keep_view: bool = False) -> None:
+        """keep_view: an edit or undo of the same picture; a size change (upscale) keeps its size on screen.
+        Otherwise (a newly opened image) fit it in the window, but never enlarge it past 100 %."""
+        previous = self._display
+        self._display = display
+        self._pixmaps = {}
+        if display is not None and keep_view and previous is not None:
+            ratio = display.width / previous.width
+            if ratio != 1.0:  # upscaled (or undone): same size on screen, so before and after line up
+                self._zoom = max(MIN_ZOOM, min(MAX_ZOOM, self._zoom / ratio))
+                self._fitting = False
+                self._snap_if_actual_size()
+                self.zoom_changed.emit(self._zoom)
+        else:
+            self._fitting, self._fit_enlarges = True, False
+            self._fit(allow_enlarge=False)
+        self.update()
+
+    def set_before(self, display: DisplayImage | None) -> None:
+        self._before = display
+        self._before_pixmaps = {}
+        self.update()
+
+    def set_compare(self, mode: CompareMode, split: float | None = None) -> None:
+        self.compare.mode = mode
+        if split is not None:
+            self.compare.split = min(1.0, max(0.0, split))
+        self.update()
+
+    # --- view --------------------------------------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        return self._zoom
+
+    @property
+    def offset(self) -> QPointF:
+        return QPointF(self._offset)
+
+    def image_to_widget(self, point: QPointF) -> QPointF:
+        return self._offset + point * self._zoom
+
+    def widget_to_image(self, point: QPointF) -> QPointF:
+        return (point - self._offset) / self._zoom
+
+    def zoom_in(self) -> None:
+        self._animate_to(_next_step(self._zoom, up=True))
+
+    def zoom_out(self) -> None:
+        self._animate_to(_next_step(self._zoom, up=False))
+
+    def actual_size(self) -> None:
+        self._animation.stop()
+        self.set_zoom(1.0, QPointF(self.width() / 2, self.height() / 2))
+
+    def fit_to_window(self) -> None:
+        self._animation.stop()
+        self._fitting, self._fit_enlarges = True, True
+        self._fit(allow_enlarge=True)
+        self.update()
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zooms keeping the image point under `anchor` (widget coordinates) where it is."""
+        if self._display is None:
+            return
+        zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+        anchor = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        self._offset = anchor - (anchor - self._offset) * (zoom / self._zoom)
+        self._zoom = zoom
+        self._fitting = False
+        self._snap_if_actual_size()
+        self.zoom_changed.emit(zoom)
+        self.update()
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        self._offset += QPointF(dx, dy)
+        self._fitting = False
+        self._snap_if_actual_size()
+        self.update()
+
+    def _fit(self, *, allow_enlarge: bool) -> None:
+        if self._display is None or self.width() <= 0 or self.height() <= 0:
+            return
+        width, height = self._display.width, self._display.height
+        zoom = min(self.width() / width, self.height() / height)
+        if not allow_enlarge:
+            zoom = min(zoom, 1.0)
+        self._zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+        self._offset = QPointF((self.width() - width * self._zoom) / 2, (self.height() - height * self._zoom) / 2)
+        self._snap_if_actual_size()
+        self.zoom_changed.emit(self._zoom)
+
+    def _snap_if_actual_size(self) -> None:
+        # At 100 % every image pixel must land on exactly one screen pixel: whole-pixel offsets only.
+        if abs(self._zoom - 1.0) < 1e-9:
+            self._zoom = 1.0
+            self._offset = QPointF(round(self._offset.x()), round(self._offset.y()))
+
+    def _animate_to(self, zoom: float) -> None:
+        self._animation.stop()
+        self._animation_anchor = QPointF(self.width() / 2, self.height() / 2)
+        self._animation.setStartValue(float(self._zoom))
+        self._animation.setEndValue(float(zoom))
+        self._animation.start()
+
+    def _on_animation_step(self, value: float) -> None:
+        self.set_zoom(float(value), self._animation_anchor)
+
+    # --- painting ----------------------------------------------------------------------------------------------
+    def image_rect(self) -> QRectF:
+        if self._display is None:
+            return QRectF()
+        return QRectF(self._offset.x(), self._offset.y(),
+                      self._display.width * self._zoom, self._display.height * self._zoom)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), self.palette().color(self.backgroundRole()).darker(115))
+        if self._display is None:
+            painter.setPen(self.palette().color(self.foregroundRole()))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+                             "Open an image (Ctrl+O) or drop one here")
+            return
+        target = self.image_rect()
+        exposed = QRectF(event.rect())
+        if self._display.has_alpha:
+            painter.setBrushOrigin(target.topLeft())
+            painter.fillRect(target.intersected(exposed), self._checker)
+        mode = self.compare.mode if self._before is not None else "off"
+        if mode == "before":
+            self._draw_layer(painter, self._before, self._before_pixmaps, target, exposed)
+            self._draw_badge(painter, "Before", left=True)
+            return
+        self._draw_layer(painter, self._display, self._pixmaps, target, exposed)
+        if mode == "split":
+            split_x = round(self.compare.split * self.width())
+            painter.save()
+            painter.setClipRect(QRectF(0, 0, split_x, self.height()))
+            self._draw_layer(painter, self._before, self._before_pixmaps, target, exposed)
+            painter.restore()
+            self._draw_divider(painter, split_x)
+
+    def _draw_layer(self, painter: QPainter, display: DisplayImage, cache: dict[int, QPixmap],
+                    target: QRectF, exposed: QRectF) -> None:
+        visible = target.intersected(exposed)
+        if visible.isEmpty():
+            return
+        zoom = target.width() / display.width  # the before image may differ in size: it fills the same rect
+        level = display.level_for_zoom(zoom)
+        pixmap = cache.get(level)
+        if pixmap is None:
+            pixmap = cache[level] = QPixmap.fromImage(display.levels[level])
+        scale = zoom * display.width / pixmap.width()  # screen pixels per level pixel
+        # Whole level pixels covering the visible area: drawn under a transform, so zoomed-in pixels stay square.
+        left = math.floor((visible.left() - target.left()) / scale)
+        top = math.floor((visible.top() - target.top()) / scale)
+        right = min(pixmap.width(), math.ceil((visible.right() - target.left()) / scale))
+        bottom = min(pixmap.height(), math.ceil((visible.bottom() - target.top()) / scale))
+        if right <= left or bottom <= top:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.0)
+        painter.translate(target.topLeft())
+        painter.scale(scale, scale)
+        painter.drawPixmap(QPointF(left, top), pixmap, QRectF(left, top, right - left, bottom - top))
+        painter.restore()
+
+    def _draw_divider(self, painter: QPainter, x: int) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor(255, 255, 255, 230), 2))
+        painter.drawLine(x, 0, x, self.height())
+        centre = QPointF(x, self.height() / 2)
+        painter.setBrush(QColor(40, 40, 40, 200))
+        painter.drawEllipse(centre, 12, 12)
+        painter.drawText(QRectF(centre.x() - 12, centre.y() - 12, 24, 24), Qt.AlignmentFlag.AlignCenter, "⇔")
+        painter.restore()
+        self._draw_badge(painter, "Before", left=True)
+        self._draw_badge(painter, "After", left=False)
+
+    def _draw_badge(self, painter: QPainter, text: str, *, left: bool) -> None:
+        metrics = painter.fontMetrics()
+        width, height = metrics.horizontalAdvance(text) + 16, metrics.height() + 8
+        x = 10 if left else self.width() - width - 10
+        rect = QRectF(x, 10, width, height)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 150))
+        painter.drawRoundedRect(rect, 4, 4)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+    # --- input -------------------------------------------------------------------------------------------------
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        delta = event.angleDelta()
+        if delta.y():
+            self._animation.stop()
+            self.set_zoom(self._zoom * 2 ** (delta.y() / _WHEEL_NOTCH / 3), event.position())
+        elif delta.x():
+            self.pan_by(delta.x() / 2, 0)
+        event.accept()
+
+    def _near_divider(self, x: float) -> bool:
+        return (self.compare.mode == "split" and self._before is not None
+                and abs(x - self.compare.split * self.width()) <= _DIVIDER_GRAB_PX)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton and self._near_divider(event.position().x()):
+            self._dragging_split = True
+        elif event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
+            self._pan_from = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        position = event.position()
+        if self._dragging_split:
+            self.set_compare("split", position.x() / max(1, self.width()))
+            self.split_moved.emit(self.compare.split)
+        elif self._pan_from is not None:
+            delta = position - self._pan_from
+            self._pan_from = position
+            self.pan_by(delta.x(), delta.y())
+        elif self._near_divider(position.x()):
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+        else:
+            self._update_idle_cursor()
+        self._report_cursor(position)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self._pan_from = None
+        self._dragging_split = False
+        self._update_idle_cursor()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.fit_to_window()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802, ANN001
+        self.cursor_left.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = True  # space+drag pans, as in most image editors
+            self._update_idle_cursor()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            self._update_idle_cursor()
+            return
+        super().keyReleaseEvent(event)
+
+    def _update_idle_cursor(self) -> None:
+        if self._pan_from is not None:
+            return
+        self.setCursor(Qt.CursorShape.OpenHandCursor if self._space_held else Qt.CursorShape.CrossCursor)
+
+    def _report_cursor(self, position: QPointF) -> None:
+        if self._display is None:
+            return
+        point = self.widget_to_image(position)
+        x, y = math.floor(point.x()), math.floor(point.y())
+        colour = self._display.colour_at(x, y)
+        if colour is None:
+            self.cursor_left.emit()
+        else:
+            self.cursor_moved.emit(x, y, colour)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        if self._fitting:
+            self._fit(allow_enlarge=self._fit_enlarges)
+        else:  # keep the image point at the centre where it was
+            old = event.oldSize()
+            if old.width() > 0:
+                self._offset += QPointF((self.width() - old.width()) / 2, (self.height() - old.height()) / 2)
+                self._snap_if_actual_size()
+        super().resizeEvent(event)
+
+
+def _next_step(zoom: float, *, up: bool) -> float:
+    """The next power of √2 above or below `zoom`, so repeated presses hit 100 % exactly."""
+    exponent = math.log(zoom, _STEP)
+    target = math.floor(exponent + 1e-6) + 1 if up else math.ceil(exponent - 1e-6) - 1
+    return max(MIN_ZOOM, min(MAX_ZOOM, 2.0 ** (target / 2)))
+
+
+def _checker_brush() -> QBrush:
+    tile = QPixmap(16, 16)
+    tile.fill(QColor(204, 204, 204))
+    painter = QPainter(tile)
+    painter.fillRect(0, 0, 8, 8, QColor(153, 153, 153))
+    painter.fillRect(8, 8, 8, 8, QColor(153, 153, 153))
+    painter.end()
+    return QBrush(tile)

@@ -1,0 +1,150 @@
+"""Every modal dialog the app shows goes through one of these functions.
+
+Widgets call `dialogs.show_error(...)` (the module attribute, never a `from` import) so tests can monkeypatch the
+functions here and no test ever blocks on a modal.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QMessageBox,
+    QSpinBox,
+    QWidget,
+)
+
+log = logging.getLogger(__name__)
+
+UnsavedChoice = Literal["save", "discard", "cancel"]
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
+SAVE_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "TIFF": ".tif", "BMP": ".bmp"}
+LOSSY_FORMATS = ("JPEG", "WEBP")
+
+
+@dataclass(frozen=True)
+class SaveTarget:
+    path: Path
+    format: str | None  # None: the core picks it from the suffix
+    quality: int
+    keep_metadata: bool
+
+
+def show_error(parent: QWidget | None, title: str, message: str, details: str | None = None) -> None:
+    log.warning("%s: %s", title, message)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
+    if details:
+        box.setDetailedText(details)
+    box.exec()
+
+
+def show_info(parent: QWidget | None, title: str, message: str) -> None:
+    QMessageBox.information(parent, title, message)
+
+
+def ask_unsaved_changes(parent: QWidget | None, name: str) -> UnsavedChoice:
+    answer = QMessageBox.question(
+        parent,
+        "Unsaved changes",
+        f"Save the changes to {name} before closing?",
+        QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Save,
+    )
+    if answer == QMessageBox.StandardButton.Save:
+        return "save"
+    if answer == QMessageBox.StandardButton.Discard:
+        return "discard"
+    return "cancel"
+
+
+def ask_open_image(parent: QWidget | None, folder: str) -> Path | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open image", folder, IMAGE_FILTER)
+    return Path(path) if path else None
+
+
+def ask_open_model(parent: QWidget | None) -> Path | None:
+    path, _ = QFileDialog.getOpenFileName(parent, "Add ONNX model", "", "ONNX models (*.onnx);;All files (*)")
+    return Path(path) if path else None
+
+
+def ask_preset_path(parent: QWidget | None, *, for_saving: bool, folder: str = "") -> Path | None:
+    flt = "Pipeline presets (*.json);;All files (*)"
+    if for_saving:
+        path, _ = QFileDialog.getSaveFileName(parent, "Save history as preset", folder, flt)
+    else:
+        path, _ = QFileDialog.getOpenFileName(parent, "Apply preset", folder, flt)
+    return Path(path) if path else None
+
+
+def ask_save_target(
+    parent: QWidget | None, title: str, suggested: Path, format: str, quality: int, keep_metadata: bool
+) -> SaveTarget | None:
+    """A file name, then format, quality and metadata; None when the user cancels either step."""
+    filters = ";;".join(f"{name} (*{suffix})" for name, suffix in SAVE_FORMATS.items())
+    chosen_filter = next((f for f in filters.split(";;") if f.startswith(format)), "")
+    path, selected = QFileDialog.getSaveFileName(parent, title, str(suggested), filters, chosen_filter)
+    if not path:
+        return None
+    target = Path(path)
+    fmt = format_for_suffix(target.suffix) or selected.split(" ")[0] or "PNG"
+    if not target.suffix:
+        target = target.with_suffix(SAVE_FORMATS.get(fmt, ".png"))
+    options = SaveOptionsDialog(fmt, quality, keep_metadata, parent)
+    if options.exec() != QDialog.DialogCode.Accepted:
+        return None
+    if options.format() != fmt:  # the format chosen last wins, and the suffix follows it
+        target = target.with_suffix(SAVE_FORMATS[options.format()])
+    return SaveTarget(target, options.format(), options.quality(), options.keep_metadata())
+
+
+def format_for_suffix(suffix: str) -> str | None:
+    suffix = suffix.lower()
+    aliases = {".jpeg": "JPEG", ".tiff": "TIFF"}
+    return aliases.get(suffix) or next((name for name, ext in SAVE_FORMATS.items() if ext == suffix), None)
+
+
+class SaveOptionsDialog(QDialog):
+    """Format, quality (for lossy formats) and whether to keep EXIF/ICC."""
+
+    def __init__(self, format: str, quality: int, keep_metadata: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Save options")
+        self._format = QComboBox()
+        self._format.addItems(list(SAVE_FORMATS))
+        self._format.setCurrentText(format if format in SAVE_FORMATS else "PNG")
+        self._quality = QSpinBox()
+        self._quality.setRange(1, 100)
+        self._quality.setValue(quality)
+        self._keep = QCheckBox("Keep EXIF and colour profile")
+        self._keep.setChecked(keep_metadata)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QFormLayout(self)
+        layout.addRow("Format", self._format)
+        layout.addRow("Quality", self._quality)
+        layout.addRow(self._keep)
+        layout.addRow(buttons)
+        self._format.currentTextChanged.connect(self._update_quality)
+        self._update_quality(self._format.currentText())
+
+    def _update_quality(self, fmt: str) -> None:
+        self._quality.setEnabled(fmt in LOSSY_FORMATS)
+
+    def format(self) -> str:
+        return self._format.currentText()
+
+    def quality(self) -> int:
+        return self._quality.value()
+
+    def keep_metadata(self) -> bool:
+        return self._keep.isChecked()

@@ -1,0 +1,113 @@
+"""Runs edits (menu operations, presets) on the worker and turns each result into one undoable history entry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Slot
+
+from imagestudio.core.errors import ImageStudioError
+from imagestudio.core.pipeline import Pipeline, Step
+from imagestudio.ui import dialogs
+from imagestudio.ui.document import Document
+from imagestudio.ui.history import EditCommand, history_pipeline, reachable_states
+from imagestudio.ui.operations import EditOutcome, OperationSpec, build_steps, run_edit
+from imagestudio.ui.worker import Job
+
+if TYPE_CHECKING:
+    from imagestudio.ui.main_window import MainWindow
+
+
+class EditController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._pending: tuple[Document, int, str] | None = None  # document, state the edit started from, label
+
+    @Slot(object, dict, str)
+    def run_operation(self, spec: OperationSpec, options: dict[str, Any], device: str) -> Job | None:
+        steps = build_steps(spec, options, device, self._window.settings.tile)
+        return self.run_steps(spec.title, steps)
+
+    def run_steps(self, label: str, steps: list[Step]) -> Job | None:
+        window = self._window
+        document = window.document
+        if document is None or window.runner.busy:
+            return None
+        before = document.current_state
+        self._pending = (document, before, label)
+
+        def work(progress, cancel) -> EditOutcome:  # noqa: ANN001
+            return run_edit(document.image_of(before), label, steps, progress, cancel)
+
+        job = Job(label, work)
+        job.succeeded.connect(self._edit_done)
+        job.failed.connect(self._edit_failed)
+        job.cancelled.connect(self._edit_cancelled)
+        return window.runner.submit(job)  # started only once every signal is connected
+
+    @Slot(object)
+    def _edit_done(self, outcome: EditOutcome) -> None:
+        pending, self._pending = self._pending, None
+        window = self._window
+        if pending is None or pending[0] is not window.document:
+            return  # the document was closed while the edit ran
+        document, before, _label = pending
+        after = document.add_state(outcome.image, outcome.display)
+        window.undo_stack.push(EditCommand(document, before, after, outcome.record))  # push() shows it (redo)
+        document.forget_unreachable(reachable_states(window.undo_stack))
+        window.status.show_models_used(outcome.record.models)
+
+    @Slot(object, str)
+    def _edit_failed(self, error: Exception, details: str) -> None:
+        pending, self._pending = self._pending, None
+        label = pending[2] if pending else "The edit"
+        dialogs.show_error(self._window, f"{label} failed", str(error), details)
+
+    @Slot()
+    def _edit_cancelled(self) -> None:
+        pending, self._pending = self._pending, None
+        label = pending[2] if pending else "The edit"
+        self._window.statusBar().showMessage(f"{label} was cancelled; the image is unchanged", 5000)
+
+    # --- presets: the history as a core Pipeline ------------------------------------------------------------------
+    @Slot()
+    def save_history_as_preset(self) -> Path | None:
+        pipeline = history_pipeline(self._window.undo_stack)
+        if not pipeline.steps:
+            return None
+        folder = self._window.settings.get("files/last_folder")
+        path = dialogs.ask_preset_path(self._window, for_saving=True, folder=folder)
+        if path is None:
+            return None
+        if not path.suffix:
+            path = path.with_suffix(".json")
+        try:
+            path.write_text(pipeline.to_json(), encoding="utf-8")
+        except OSError as exc:
+            dialogs.show_error(self._window, "Could not save the preset", f"{path}: {exc.strerror or exc}")
+            return None
+        self._window.statusBar().showMessage(f"Saved preset {path.name} ({len(pipeline.steps)} steps)", 5000)
+        return path
+
+    @Slot()
+    def apply_preset(self, path: Path | None = None) -> Job | None:
+        if self._window.document is None:
+            return None
+        if path is None:
+            path = dialogs.ask_preset_path(self._window, for_saving=False,
+                                           folder=self._window.settings.get("files/last_folder"))
+            if path is None:
+                return None
+        try:
+            pipeline = Pipeline.from_json(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            dialogs.show_error(self._window, "Could not read the preset", f"{path}: {exc}")
+            return None
+        except ImageStudioError as exc:
+            dialogs.show_error(self._window, "Not a usable preset", f"{Path(path).name}: {exc}")
+            return None
+        if not pipeline.steps:
+            return None
+        return self.run_steps(f"Preset {Path(path).stem}", pipeline.steps)

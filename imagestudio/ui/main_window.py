@@ -1,0 +1,305 @@
+"""The main window: assembles the canvas, docks, menus and status bar, and owns the document and undo stack.
+
+Behaviour lives in the controllers (files, edits, compare) and panels; this class wires them. A new dock is one
+`add_dock(...)` call: it gets a menu entry under Window and takes part in the saved layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
+
+from imagestudio import __version__
+from imagestudio.core.image import SUPPORTED_SUFFIXES
+from imagestudio.core.runtime import expected_provider
+from imagestudio.ui import dialogs
+from imagestudio.ui.canvas import ImageCanvas
+from imagestudio.ui.compare import CompareController
+from imagestudio.ui.display import DisplayImage
+from imagestudio.ui.document import Document
+from imagestudio.ui.edit_controller import EditController
+from imagestudio.ui.file_controller import FileController
+from imagestudio.ui.history import HistoryDock
+from imagestudio.ui.models_dock import ModelsDock
+from imagestudio.ui.operations_panel import OperationsPanel
+from imagestudio.ui.settings import WINDOW_STATE_VERSION, AppSettings
+from imagestudio.ui.settings_dialog import SettingsDialog, apply_theme
+from imagestudio.ui.shortcuts import sequences
+from imagestudio.ui.status_bar import StatusBar
+from imagestudio.ui.worker import Job, JobRunner
+
+APP_NAME = "ImageStudio"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.settings = settings or AppSettings()
+        self.document: Document | None = None
+        # Not a child of the window: QUndoStack's destructor emits indexChanged, which must not reach the
+        # window's slots halfway through the window's own destruction.
+        self.undo_stack = QUndoStack()
+        self.runner = JobRunner(self)
+        self.canvas = ImageCanvas()
+        self.setCentralWidget(self.canvas)
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self.compare = CompareController(self.canvas, self)
+        self.files = FileController(self)
+        self.edits = EditController(self)
+        self.operations = OperationsPanel(self, self.settings.device)
+        self.history_dock = HistoryDock(self.undo_stack, self)
+        self.models_dock = ModelsDock(self.runner, self)
+        self._window_menu = QMenu("&Window", self)
+        self._build_menus()
+        self.addToolBar(self.operations.toolbar)
+        self.add_dock(self.history_dock, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.add_dock(self.models_dock, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._connect()
+        self.setAcceptDrops(True)
+        self.resize(1280, 820)
+        self._restore_layout()
+        self._update_title()
+        self._update_actions()
+        self.status.show_expected_device(self.settings.device, expected_provider(self.settings.device))
+
+    # --- assembly ------------------------------------------------------------------------------------------------
+    def add_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> None:
+        """Adds a dock with a Window menu entry; give it an objectName so the saved layout can place it."""
+        assert dock.objectName(), "docks need an objectName for saveState()"
+        self.addDockWidget(area, dock)
+        self.restoreDockWidget(dock)  # a dock added after the saved layout was restored still finds its place
+        self._window_menu.addAction(dock.toggleViewAction())
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.files.open_action)
+        file_menu.addMenu(self.files.recent_menu)
+        file_menu.addSeparator()
+        for action in (self.files.save_action, self.files.save_as_action, self.files.export_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.files.close_action)
+        file_menu.addAction(self.files.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = QAction("&Undo", self)
+        self.undo_action.setShortcuts(sequences("Ctrl+Z", QKeySequence.StandardKey.Undo))
+        self.undo_action.triggered.connect(self.undo_stack.undo)
+        self.redo_action = QAction("&Redo", self)
+        self.redo_action.setShortcuts(sequences("Ctrl+Shift+Z", QKeySequence.StandardKey.Redo))
+        self.redo_action.triggered.connect(self.undo_stack.redo)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        self.save_preset_action = edit_menu.addAction("Save History as Preset…")
+        self.save_preset_action.triggered.connect(lambda: self.edits.save_history_as_preset())
+        self.apply_preset_action = edit_menu.addAction("Apply Preset…")
+        self.apply_preset_action.triggered.connect(lambda: self.edits.apply_preset())
+        edit_menu.addSeparator()
+        preferences = edit_menu.addAction("Preferences…")
+        preferences.setShortcuts(sequences("Ctrl+,", QKeySequence.StandardKey.Preferences))
+        preferences.triggered.connect(self.show_preferences)
+
+        view_menu = bar.addMenu("&View")
+        self.zoom_in_action = self._view_action(
+            view_menu, "Zoom &In", sequences("Ctrl++", "Ctrl+=", QKeySequence.StandardKey.ZoomIn), self.canvas.zoom_in)
+        self.zoom_out_action = self._view_action(
+            view_menu, "Zoom &Out", sequences("Ctrl+-", QKeySequence.StandardKey.ZoomOut), self.canvas.zoom_out)
+        self.fit_action = self._view_action(view_menu, "&Fit to Window", sequences("Ctrl+0"), self.canvas.fit_to_window)
+        self.actual_size_action = self._view_action(
+            view_menu, "&Actual Size (100 %)", sequences("Ctrl+1"), self.canvas.actual_size)
+        view_menu.addSeparator()
+        view_menu.addAction(self.compare.split_action)
+        view_menu.addAction(self.compare.toggle_action)
+
+        bar.addMenu(self.operations.menu)
+        bar.addMenu(self._window_menu)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("About ImageStudio").triggered.connect(
+            lambda: dialogs.show_info(self, "About ImageStudio", f"ImageStudio {__version__}"))
+
+    def _view_action(self, menu: QMenu, text: str, shortcuts: list[QKeySequence], slot) -> QAction:  # noqa: ANN001
+        action = menu.addAction(text)
+        action.setShortcuts(shortcuts)
+        action.triggered.connect(lambda checked=False: slot())
+        return action
+
+    def _connect(self) -> None:
+        canvas, status = self.canvas, self.status
+        canvas.zoom_changed.connect(status.show_zoom)
+        canvas.cursor_moved.connect(status.show_cursor)
+        canvas.cursor_left.connect(status.clear_cursor)
+        self.runner.job_started.connect(self._job_started)
+        # Bound slots, not lambdas: Qt drops them when the window goes, before its undo stack is destroyed.
+        self.runner.busy_changed.connect(self._update_actions)
+        status.progress.cancel_requested.connect(self.runner.cancel_all)
+        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.undo_stack.indexChanged.connect(self._update_actions)
+        self.operations.run_requested.connect(self.edits.run_operation)
+        self.history_dock.save_preset_requested.connect(self.edits.save_history_as_preset)
+        self.history_dock.apply_preset_requested.connect(self.edits.apply_preset)
+        self.models_dock.models_changed.connect(self.operations.refresh_models)
+
+    # --- the document --------------------------------------------------------------------------------------------
+    def set_document(self, document: Document | None) -> None:
+        old = self.document
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.document = document
+        if old is not None:
+            old.state_shown.disconnect(self._show_state)
+            old.path_changed.disconnect(self._update_title)
+            old.close()
+        if document is None:
+            self.canvas.set_image(None)
+            self.compare.set_before(None)
+            self.status.clear_image()
+            self.history_dock.set_document_name(None)
+        else:
+            document.state_shown.connect(self._show_state)
+            document.path_changed.connect(self._update_title)
+            self.canvas.set_image(document.display)
+            self.compare.set_before(document.display_of(document.original_state))
+            self.status.show_image_size(document.display.width, document.display.height)
+            self.history_dock.set_document_name(document.name)
+            self.canvas.setFocus()
+        self._update_title()
+        self._update_actions()
+
+    @Slot(int)
+    def _show_state(self, state_id: int) -> None:
+        assert self.document is not None
+        display = self.document.cached_display(state_id)
+        if display is not None:
+            self._show_display(display)
+            return
+        # Clicking far back in the history undoes several entries at once: load only the state it ends on.
+        QTimer.singleShot(0, lambda: self._load_state_display(state_id))
+
+    def _load_state_display(self, state_id: int) -> None:
+        document = self.document
+        if document is None or document.current_state != state_id:
+            return
+        display = document.cached_display(state_id)
+        if display is not None:
+            self._show_display(display)
+            return
+        # A state undone to from far back: reading it from disk and converting it is worker work.
+        job = Job("Loading the history state", lambda progress, cancel: (state_id, document.load_display(state_id)))
+        job.succeeded.connect(self._state_display_loaded)
+        self.runner.submit(job)
+
+    @Slot(object)
+    def _state_display_loaded(self, loaded: tuple[int, DisplayImage]) -> None:
+        state_id, display = loaded
+        if self.document is None:
+            return
+        self.document.remember_display(state_id, display)
+        if self.document.current_state == state_id:
+            self._show_display(display)
+
+    def _show_display(self, display: DisplayImage) -> None:
+        self.canvas.set_image(display, keep_view=True)
+        self.status.show_image_size(display.width, display.height)
+
+    @Slot()
+    def _update_title(self) -> None:
+        if self.document is None:
+            self.setWindowTitle(APP_NAME)
+            return
+        marker = "" if self.undo_stack.isClean() else " •"  # unsaved changes
+        self.setWindowTitle(f"{APP_NAME} — {self.document.name}{marker}")
+
+    @Slot()
+    def _update_actions(self) -> None:
+        busy = self.runner.busy
+        has_document = self.document is not None
+        self.files.update_actions(has_document, busy)
+        self.operations.set_enabled(has_document and not busy)
+        self.undo_action.setEnabled(self.undo_stack.canUndo() and not busy)
+        self.redo_action.setEnabled(self.undo_stack.canRedo() and not busy)
+        self.undo_action.setText(f"&Undo {self.undo_stack.undoText()}".strip())
+        self.redo_action.setText(f"&Redo {self.undo_stack.redoText()}".strip())
+        self.history_dock.view.setEnabled(not busy)  # the edit running was computed from the shown state
+        self.save_preset_action.setEnabled(self.undo_stack.index() > 0)
+        self.apply_preset_action.setEnabled(has_document and not busy)
+        self.history_dock.apply_button.setEnabled(has_document and not busy)
+        self.models_dock.add_button.setEnabled(not busy)
+        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action, self.actual_size_action):
+            action.setEnabled(has_document)
+
+    # --- jobs ----------------------------------------------------------------------------------------------------
+    @Slot(object)
+    def _job_started(self, job: Job) -> None:
+        self.status.progress.start(job.label)
+        job.progressed.connect(self.status.progress.update_progress)
+        job.done.connect(self._job_done)
+
+    @Slot(object)
+    def _job_done(self, job: Job) -> None:
+        if not self.runner.busy:  # the runner forgets a job before this slot runs
+            self.status.progress.finish()
+
+    # --- settings and layout -------------------------------------------------------------------------------------
+    def show_preferences(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            dialog.apply()
+            self.apply_settings()
+
+    def apply_settings(self) -> None:
+        apply_theme(self.settings.get("ui/theme_follows_system"))
+        self.operations.set_default_device(self.settings.device)
+        if self.document is not None:
+            self.document.set_memory_limit(self.settings.history_limit_bytes)
+        self.status.show_expected_device(self.settings.device, expected_provider(self.settings.device))
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.get("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = self.settings.get("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state, WINDOW_STATE_VERSION)  # a layout from another version is ignored
+
+    def save_layout(self) -> None:
+        self.settings.set("window/geometry", self.saveGeometry())
+        self.settings.set("window/state", self.saveState(WINDOW_STATE_VERSION))
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.files.confirm_quit():
+            event.ignore()
+            return
+        self.runner.cancel_all()
+        self.runner.wait(10_000)
+        self.save_layout()
+        if self.document is not None:
+            self.document.close()
+        event.accept()
+
+    # --- drag and drop -------------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if _dropped_image(event.mimeData().urls()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = _dropped_image(event.mimeData().urls())
+        if path is not None:
+            event.acceptProposedAction()
+            self.files.open_path(path)
+
+
+def _dropped_image(urls: list[QUrl]) -> Path | None:
+    for url in urls:
+        if url.isLocalFile():
+            path = Path(url.toLocalFile())
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                return path
+    return None

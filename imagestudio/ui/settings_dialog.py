@@ -1,0 +1,84 @@
+"""Preferences: an editor for the user-facing rows of the settings table, and the theme switch."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QSpinBox,
+    QWidget,
+)
+
+from imagestudio.ui.settings import DEVICES, OUTPUT_FORMATS, AppSettings
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self._settings = settings
+        self.device = QComboBox()
+        self.device.addItems(list(DEVICES))
+        self.device.setCurrentText(settings.device)
+        self.tile = QSpinBox()
+        self.tile.setRange(0, 4096)
+        self.tile.setSingleStep(64)
+        self.tile.setSpecialValueText("Automatic")
+        self.tile.setSuffix(" px")
+        self.tile.setValue(settings.get("processing/tile_size"))
+        self.output_format = QComboBox()
+        self.output_format.addItems(list(OUTPUT_FORMATS))
+        self.output_format.setItemText(0, "Same as the input")
+        self.output_format.setCurrentIndex(max(0, OUTPUT_FORMATS.index(settings.get("output/format"))
+                                               if settings.get("output/format") in OUTPUT_FORMATS else 0))
+        self.quality = QSpinBox()
+        self.quality.setRange(1, 100)
+        self.quality.setValue(settings.get("output/quality"))
+        self.keep_metadata = QCheckBox("Keep EXIF and colour profile")
+        self.keep_metadata.setChecked(settings.get("output/keep_metadata"))
+        self.history_limit = QSpinBox()
+        self.history_limit.setRange(64, 65536)
+        self.history_limit.setSingleStep(256)
+        self.history_limit.setSuffix(" MB")
+        self.history_limit.setValue(settings.get("history/memory_limit_mb"))
+        self.history_limit.setToolTip("Older undo states beyond this are kept in a temporary folder")
+        self.theme = QCheckBox("Follow the system's light or dark theme")
+        self.theme.setChecked(settings.get("ui/theme_follows_system"))
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Default device", self.device)
+        form.addRow("Tile size", self.tile)
+        form.addRow("Output format", self.output_format)
+        form.addRow("JPEG/WEBP quality", self.quality)
+        form.addRow("", self.keep_metadata)
+        form.addRow("History memory", self.history_limit)
+        form.addRow("", self.theme)
+        form.addRow(buttons)
+
+    def apply(self) -> None:
+        settings = self._settings
+        settings.set("processing/device", self.device.currentText())
+        settings.set("processing/tile_size", self.tile.value())
+        settings.set("output/format", OUTPUT_FORMATS[self.output_format.currentIndex()])
+        settings.set("output/quality", self.quality.value())
+        settings.set("output/keep_metadata", self.keep_metadata.isChecked())
+        settings.set("history/memory_limit_mb", self.history_limit.value())
+        settings.set("ui/theme_follows_system", self.theme.isChecked())
+        settings.sync()
+
+
+def apply_theme(follows_system: bool) -> None:
+    """Qt follows the system theme by default; turning that off pins the light scheme."""
+    app = QApplication.instance()
+    hints = app.styleHints() if isinstance(app, QApplication) else None
+    if hints is None or not hasattr(hints, "setColorScheme"):  # Qt < 6.8
+        return
+    hints.setColorScheme(Qt.ColorScheme.Unknown if follows_system else Qt.ColorScheme.Light)

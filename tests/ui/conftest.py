@@ -1,0 +1,72 @@
+"""GUI test setup: offscreen Qt, settings in a temporary folder per test, and dialogs that never block."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: no display is needed, and every test runs the same way on CI.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+
+import onnx_models  # noqa: E402
+from imagestudio.ui import dialogs  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("settings")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
+
+
+@dataclass
+class DialogRecorder:
+    """Stands in for every modal: records what would have been shown and returns scripted answers."""
+
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    infos: list[tuple[str, str]] = field(default_factory=list)
+    unsaved_prompts: list[str] = field(default_factory=list)
+    unsaved_answer: str = "discard"
+    open_image: Path | None = None
+    open_model: Path | None = None
+    preset_path: Path | None = None
+    save_target: dialogs.SaveTarget | None = None
+
+
+@pytest.fixture(autouse=True)
+def dialog_recorder(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
+    recorder = DialogRecorder()
+
+    def show_error(parent: Any, title: str, message: str, details: str | None = None) -> None:
+        recorder.errors.append((title, message))
+
+    def ask_unsaved(parent: Any, name: str) -> str:
+        recorder.unsaved_prompts.append(name)
+        return recorder.unsaved_answer
+
+    monkeypatch.setattr(dialogs, "show_error", show_error)
+    monkeypatch.setattr(dialogs, "show_info", lambda parent, title, message: recorder.infos.append((title, message)))
+    monkeypatch.setattr(dialogs, "ask_unsaved_changes", ask_unsaved)
+    monkeypatch.setattr(dialogs, "ask_open_image", lambda parent, folder: recorder.open_image)
+    monkeypatch.setattr(dialogs, "ask_open_model", lambda parent: recorder.open_model)
+    monkeypatch.setattr(dialogs, "ask_preset_path", lambda parent, for_saving, folder="": recorder.preset_path)
+    monkeypatch.setattr(dialogs, "ask_save_target", lambda *args, **kwargs: recorder.save_target)
+    return recorder
+
+
+@pytest.fixture
+def same_size_models(models: Callable[..., Path], model_dirs: dict[str, Path]) -> dict[str, Path]:
+    """`denoise` (a blur: visibly changes pixels) and `slow-denoise` (a heavy conv stack for cancel and stall tests)."""
+    bundled = model_dirs["bundled"]
+    return {
+        "denoise": models("blur", "denoise.onnx", bundled, metadata=onnx_models.card("denoise", "denoise", 1)),
+        "slow-denoise": models("heavy", "slow-denoise.onnx", bundled, channels=48, layers=6,
+                               metadata=onnx_models.card("slow-denoise", "denoise", 1, receptive_radius="8")),
+    }
