@@ -92,6 +92,13 @@ def odd_image_inputs(seed: int = 0) -> list[torch.Tensor]:
             torch.rand(1, 3, 64, 17, generator=g)]
 
 
+def parity_inputs(model: nn.Module, seed: int = 0) -> list[torch.Tensor]:
+    """Odd sizes, rounded up to the model's tile multiple (a U-Net needs multiples of 4)."""
+    m = int(getattr(model, "tile_multiple", 1))
+    return [torch.nn.functional.pad(x, (0, -x.shape[3] % m, 0, -x.shape[2] % m), mode="reflect")
+            for x in odd_image_inputs(seed)]
+
+
 def validate_in_app(path: Path, task: str, scale: int) -> None:
     """Load the export exactly as the app will: through imagestudio.core's model cards and runtime."""
     from imagestudio.core.models import find_model
@@ -101,8 +108,9 @@ def validate_in_app(path: Path, task: str, scale: int) -> None:
     if card.task != task or card.scale != scale or card.probed:
         raise AssertionError(f"the app reads {card.task} ×{card.scale} (probed={card.probed}), expected {task} ×{scale}")
     session = get_session(path, "cpu")
-    out = session.run(np.random.default_rng(0).random((1, 3, 19, 23), dtype=np.float32))
-    if out.shape != (1, 3, 19 * scale, 23 * scale):
+    h, w = 4 * card.tile_multiple + 4, 4 * card.tile_multiple + 8
+    out = session.run(np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32))
+    if out.shape != (1, 3, h * scale, w * scale):
         raise AssertionError(f"the app's runtime gave shape {out.shape}")
 
 
@@ -141,7 +149,7 @@ def export_from_config(config: dict, checkpoint: str | None, out: str | None, me
         "output_range": "0,1",
         "channel_order": "RGB",
         "layout": "NCHW",
-        "tile_multiple": "1",
+        "tile_multiple": str(getattr(model, "tile_multiple", 1)),
         "receptive_radius": str(model.receptive_radius),
         "architecture": model.describe(),
         "parameters": str(sum(p.numel() for p in model.parameters())),
@@ -154,7 +162,7 @@ def export_from_config(config: dict, checkpoint: str | None, out: str | None, me
     path = Path(out) if out else MODELS_DIR / f"{config['name']}.onnx"
     example = torch.rand(1, 3, 32, 32)
     export_onnx(model, path, example, metadata)
-    worst = check_parity(model, path, odd_image_inputs())
+    worst = check_parity(model, path, parity_inputs(model))
     metrics: dict[str, float] = {"parity_max_abs": float(f"{worst:.3g}")}
     if measure:
         from training.evaluate import model_metrics

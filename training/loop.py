@@ -32,6 +32,17 @@ def save_checkpoint(path: Path, step: int, modules: dict[str, nn.Module], optimi
     tmp.replace(path)  # atomic: an interrupted save never corrupts the last good checkpoint
 
 
+def init_from_run(model: nn.Module, run_name: str) -> int:
+    """Copy every parameter whose name and shape match from another run's checkpoint (transfer learning: an ×2
+    model starts from the ×4 body). Returns how many tensors were copied."""
+    state = torch.load(RUNS_DIR / run_name / "last.pt", map_location="cpu", weights_only=True)["model.net"]
+    own = model.state_dict()
+    matching = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    own.update(matching)
+    model.load_state_dict(own)
+    return len(matching)
+
+
 def load_checkpoint(path: Path, modules: dict[str, nn.Module],
                     optimizers: dict[str, torch.optim.Optimizer] | None = None) -> int:
     # weights_only: a checkpoint is data, never code (no pickle execution).
@@ -92,6 +103,9 @@ def train_supervised(config: dict, model: nn.Module, make_batch: Callable[[int],
     if resume and checkpoint is not None and checkpoint.is_file():
         start = load_checkpoint(checkpoint, {"net": model}, {"net": optimizer})
         print(f"resumed from {checkpoint} at iteration {start}", file=sys.stderr)
+    elif config.get("init_from") and not train.get("dry_run"):
+        copied = init_from_run(model, config["init_from"])
+        print(f"initialised {copied} tensors from run {config['init_from']}", file=sys.stderr)
     log = ProgressLog(total, start, run_dir / "log.jsonl" if run_dir else None)
     model.train()
     for step in range(start, total):

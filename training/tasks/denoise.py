@@ -1,20 +1,19 @@
-"""Blind colour denoiser: Gaussian σ 0–50, Poisson-like noise and JPEG q 30–95, one residual CNN for all."""
+"""Blind colour denoiser: Gaussian σ 0–50, Poisson-like noise and JPEG q 30–95, one residual U-Net for all."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from training.archs.compact import ResidualCNN
+from training.archs.unet import ResidualUNet
 from training.data.degrade import add_noise, jpeg, to_tensor_batch
 from training.losses import charbonnier
 from training.loop import train_supervised
 from training.tasks.common import fixed_validation, photo_pools, sampler
 
 
-def build_model(config: dict) -> ResidualCNN:
-    m = config["model"]
-    return ResidualCNN(feat=int(m["feat"]), convs=int(m["convs"]))
+def build_model(config: dict) -> ResidualUNet:
+    return ResidualUNet(feat=int(config["model"]["feat"]))
 
 
 def degrade(patch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -32,7 +31,7 @@ def pair_maker(rng: np.random.Generator):
     return make_pair
 
 
-def train(config: dict, resume: bool = True) -> ResidualCNN:
+def train(config: dict, resume: bool = True) -> ResidualUNet:
     model = build_model(config)
     train_photos, val_photos = photo_pools(config)
     patches = sampler(config, train_photos)

@@ -1,0 +1,324 @@
+"""Model cards: what each installed ONNX model does, read from its metadata_props or learned by probing it.
+
+Models live in two folders: the bundled one (`resources/models/` beside the package, or its copy inside a
+PyInstaller bundle) and the user's (platformdirs). A user model shadows a bundled one of the same name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from imagestudio.core.errors import ModelError, ModelNotFoundError, UnsupportedModelError
+from imagestudio.core.model_probe import probe_model
+from imagestudio.core.onnx_metadata import read_metadata_props
+from imagestudio.core.runtime import get_session
+
+log = logging.getLogger(__name__)
+
+IMAGE_TASKS = ("upscale", "denoise", "lowlight")
+TASKS = (*IMAGE_TASKS, "generate", "encode", "decode")
+# The names our training exports use; `default_model` prefers them over any other model for the task.
+DEFAULT_NAMES = {
+    ("upscale", 4): "upscale-x4",
+    ("upscale", 2): "upscale-x2",
+    ("denoise", 1): "denoise",
+    ("lowlight", 1): "lowlight",
+}
+TASK_WORDS = {
+    "upscale": "upscale",
+    "denoise": "denoise",
+    "lowlight": "low-light",
+    "generate": "generate",
+    "encode": "encode",
+    "decode": "decode",
+}
+
+# Environment overrides: a portable install, and tests that must not touch the real folders.
+USER_DIR_ENV = "IMAGESTUDIO_USER_MODELS_DIR"
+BUNDLED_DIR_ENV = "IMAGESTUDIO_BUNDLED_MODELS_DIR"
+_DEFAULT_RECEPTIVE_RADIUS = 16  # assumed for carded models that do not say; generous for small SR/denoise nets
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    name: str
+    path: Path
+    task: str
+    scale: int
+    title: str
+    description: str
+    tile_multiple: int
+    receptive_radius: int
+    latent_size: int | None
+    resolution: int | None
+    input_range: tuple[float, float]
+    output_range: tuple[float, float]
+    channel_order: str
+    training_data: str
+    licence: str
+    metrics: dict = field(hash=False)
+    sha256: str
+    probed: bool  # True when scale/tiling were learned by running the model rather than read from its card
+    source: str = "file"  # "bundled" | "user" | "file"
+
+    @property
+    def is_image_model(self) -> bool:
+        return self.task in IMAGE_TASKS
+
+    def summary(self) -> str:
+        scale = f" ×{self.scale}" if self.task == "upscale" else ""
+        return f"{self.name} ({TASK_WORDS.get(self.task, self.task)}{scale})"
+
+
+def bundled_models_dir() -> Path:
+    """<repo>/resources/models for a source or editable install, or the copy inside a PyInstaller bundle."""
+    override = os.environ.get(BUNDLED_DIR_ENV)
+    if override:
+        return Path(override)
+    bundle_root = getattr(sys, "_MEIPASS", None)
+    if bundle_root:
+        return Path(bundle_root) / "resources" / "models"
+    package_dir = Path(__file__).resolve().parents[1]
+    inside_package = package_dir / "resources" / "models"
+    if inside_package.is_dir():  # a wheel that ships the models inside the package
+        return inside_package
+    return package_dir.parent / "resources" / "models"  # a source checkout or an editable install
+
+
+def user_models_dir() -> Path:
+    override = os.environ.get(USER_DIR_ENV)
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_data_dir("ImageStudio", appauthor=False)) / "models"
+
+
+_cards: dict[tuple[str, int, int, str], ModelCard | ModelError] = {}
+_cards_lock = threading.Lock()
+_reported_broken: set[tuple[str, int]] = set()  # each broken file is reported once per process
+
+
+def read_model_card(path: Path, source: str = "file") -> ModelCard:
+    """The card of one .onnx file: from its metadata when it has a task and scale, else by probing it.
+
+    Cached per (path, mtime, size), failures too: a broken file in the model folder is probed once, not on every
+    listing.
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ModelNotFoundError(f"model file '{path}' not found")
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, source)
+    with _cards_lock:
+        cached = _cards.get(key)
+    if cached is None:
+        try:
+            cached = _build_card(path, read_metadata_props(path), source)
+        except ModelError as exc:
+            cached = exc
+        with _cards_lock:
+            _cards[key] = cached
+    if isinstance(cached, ModelError):
+        raise cached.with_traceback(None)
+    return cached
+
+
+def _build_card(path: Path, meta: dict[str, str], source: str) -> ModelCard:
+    task = meta.get("task", "").strip().lower()
+    if task and task not in TASKS:
+        raise UnsupportedModelError(f"model {path.name} declares task '{task}', which ImageStudio does not know")
+    needs_probe = not task or (task in IMAGE_TASKS and "scale" not in meta)
+    if needs_probe:
+        probe = probe_model(path)
+        task = task or _task_from_probe(path, probe.scale)
+        scale, tile_multiple, radius = probe.scale, probe.tile_multiple, probe.receptive_radius
+    else:
+        scale = _int(meta, "scale", 1, path)
+        tile_multiple = _int(meta, "tile_multiple", 1, path)
+        radius = _int(meta, "receptive_radius", _DEFAULT_RECEPTIVE_RADIUS, path)
+    name = meta.get("name") or path.stem
+    return ModelCard(
+        name=name,
+        path=path,
+        task=task,
+        scale=scale,
+        title=meta.get("title") or name,
+        description=meta.get("description", ""),
+        tile_multiple=max(1, tile_multiple),
+        receptive_radius=max(0, radius),
+        latent_size=_optional_int(meta, "latent_size", path),
+        resolution=_optional_int(meta, "resolution", path),
+        input_range=_range(meta, "input_range", path),
+        output_range=_range(meta, "output_range", path),
+        channel_order=meta.get("channel_order", "RGB").upper(),
+        training_data=meta.get("training_data", ""),
+        licence=meta.get("licence", ""),
+        metrics=_metrics(meta, path),
+        sha256=_sha256(path),
+        probed=needs_probe,
+        source=source,
+    )
+
+
+def _task_from_probe(path: Path, scale: int) -> str:
+    if scale > 1:
+        return "upscale"
+    # A same-size model could denoise or brighten; only its file name can tell.
+    return "lowlight" if "light" in path.stem.lower() else "denoise"
+
+
+def _int(meta: dict[str, str], key: str, default: int, path: Path) -> int:
+    value = _optional_int(meta, key, path)
+    return default if value is None else value
+
+
+def _optional_int(meta: dict[str, str], key: str, path: Path) -> int | None:
+    text = meta.get(key, "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise UnsupportedModelError(
+            f"model {path.name} has {key}='{text}' in its card; expected a whole number"
+        ) from None
+
+
+def _range(meta: dict[str, str], key: str, path: Path) -> tuple[float, float]:
+    text = meta.get(key, "").strip()
+    if not text:
+        return (0.0, 1.0)
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise UnsupportedModelError(f"model {path.name} has {key}='{text}' in its card; expected 'low,high'") from None
+    if low >= high:
+        raise UnsupportedModelError(f"model {path.name} has an empty {key} '{text}'")
+    return (low, high)
+
+
+def _metrics(meta: dict[str, str], path: Path) -> dict:
+    text = meta.get("metrics", "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        log.warning("model %s: metrics in its card are not JSON; ignored", path.name)
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _cards_in(folder: Path, source: str) -> list[ModelCard]:
+    if not folder.is_dir():
+        return []
+    cards = []
+    for path in sorted(folder.glob("*.onnx")):
+        try:
+            cards.append(read_model_card(path, source))
+        except ModelError as exc:  # one broken file must not hide the others
+            key = (str(path), path.stat().st_mtime_ns)
+            if key not in _reported_broken:
+                _reported_broken.add(key)
+                log.warning("skipping model %s: %s", path.name, exc)
+    return cards
+
+
+def list_models() -> list[ModelCard]:
+    """Every installed model, bundled first; a user model shadows a bundled one with the same name."""
+    user = _cards_in(user_models_dir(), "user")
+    user_names = {card.name for card in user}
+    bundled = [card for card in _cards_in(bundled_models_dir(), "bundled") if card.name not in user_names]
+    return bundled + user
+
+
+def _looks_like_path(name_or_path: str | Path) -> bool:
+    if isinstance(name_or_path, Path):
+        return True
+    return name_or_path.lower().endswith(".onnx") or "/" in name_or_path or os.sep in name_or_path
+
+
+def find_model(name_or_path: str | Path) -> ModelCard:
+    """A model by its card name (`upscale-x4`) or by the path of an .onnx file."""
+    if _looks_like_path(name_or_path):
+        return read_model_card(Path(name_or_path).expanduser())
+    models = list_models()
+    for card in models:
+        if card.name == name_or_path:
+            return card
+    known = ", ".join(card.name for card in models) or "none"
+    raise ModelNotFoundError(f"no model named '{name_or_path}' — installed models: {known}")
+
+
+def describe_task(task: str, scale: int | None = None) -> str:
+    words = TASK_WORDS.get(task, task)
+    return f"{words} ×{scale}" if task == "upscale" and scale else words
+
+
+def default_model(task: str, scale: int | None = None) -> ModelCard:
+    """Our named default for the task (upscale-x4, upscale-x2, denoise, lowlight), else any model that fits."""
+    if task in ("denoise", "lowlight") and scale is None:
+        scale = 1
+    candidates = [c for c in list_models() if c.task == task and (scale is None or c.scale == scale)]
+    preferred = DEFAULT_NAMES.get((task, scale or 0))
+    for card in candidates:
+        if card.name == preferred:
+            return card
+    if candidates:
+        return candidates[0]
+    raise ModelNotFoundError(
+        f"no model is installed for {describe_task(task, scale)} — add one with "
+        f"`imagestudio models add FILE.onnx` or copy it into {user_models_dir()}"
+    )
+
+
+def validate_model(card: ModelCard) -> None:
+    """Runs an image model on test inputs and checks it does what its card says."""
+    if not card.is_image_model:
+        get_session(card.path, "cpu")  # building the session proves onnxruntime can load it
+        return
+    probe = probe_model(card.path)
+    if probe.scale != card.scale:
+        raise ModelError(
+            f"model {card.name} declares scale {card.scale} in its card but produces ×{probe.scale} output"
+        )
+
+
+def install_model(path: Path) -> ModelCard:
+    """Validates an .onnx file and copies it into the user's model folder as <name>.onnx."""
+    source_card = read_model_card(Path(path).expanduser())
+    validate_model(source_card)
+    folder = user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    safe_name = re.sub(r"[^\w.-]+", "_", source_card.name).strip("._") or "model"
+    target = folder / f"{safe_name}.onnx"
+    if target.resolve() != source_card.path:
+        # Copy beside the target, then rename: a half-copied model must never be listed.
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{safe_name}.", suffix=".part")
+        os.close(fd)
+        try:
+            shutil.copyfile(source_card.path, temporary)
+            os.replace(temporary, target)
+        except OSError as exc:
+            Path(temporary).unlink(missing_ok=True)
+            raise ModelError(f"could not install {source_card.name} into {folder}: {exc.strerror or exc}") from exc
+    return read_model_card(target, "user")

@@ -1,0 +1,153 @@
+"""Pipelines: an ordered list of operation steps that can be saved as JSON, described, and run.
+
+The GUI's history, presets and batch jobs all hold pipelines; the registry below is the single list of operations a
+pipeline may name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from imagestudio.core.errors import PipelineError
+from imagestudio.core.image import Image
+from imagestudio.core.ops import (
+    DenoiseParams,
+    EnhanceParams,
+    LowlightParams,
+    OpParams,
+    UpscaleParams,
+    denoise,
+    enhance,
+    lowlight,
+    upscale,
+)
+from imagestudio.core.ops._common import sub_progress
+from imagestudio.core.progress import CancelToken, Progress
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    title: str
+    function: Callable[..., Image]  # (image, params, progress, cancel) -> Image
+    params_type: type[OpParams]
+    describe: Callable[[Any], str]  # params -> one human line
+
+
+def _model_note(model: str | None) -> str:
+    return f", model {model}" if model else ""
+
+
+def _describe_strength(title: str) -> Callable[[Any], str]:
+    return lambda p: f"{title}, strength {p.strength:.2f}{_model_note(p.model)}"
+
+
+def _describe_enhance(p: EnhanceParams) -> str:
+    upscale_note = f", upscale ×{p.scale}" if p.scale > 1 else ", no upscaling"
+    return f"Enhance: low-light if under-exposed, denoise as needed{upscale_note}"
+
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        Operation("upscale", "Upscale", upscale, UpscaleParams, lambda p: f"Upscale ×{p.scale}{_model_note(p.model)}"),
+        Operation("denoise", "Denoise", denoise, DenoiseParams, _describe_strength("Denoise")),
+        Operation("lowlight", "Low-light", lowlight, LowlightParams, _describe_strength("Low-light")),
+        Operation("enhance", "Enhance", enhance, EnhanceParams, _describe_enhance),
+    )
+}
+
+
+def _operation(name: str) -> Operation:
+    try:
+        return OPERATIONS[name]
+    except (KeyError, TypeError):
+        known = ", ".join(OPERATIONS)
+        raise PipelineError(f"unknown operation '{name}' — known operations: {known}") from None
+
+
+@dataclass
+class Step:
+    op: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def parsed_params(self) -> OpParams:
+        """The step's parameters as the operation's dataclass; PipelineError names the step when they are bad."""
+        operation = _operation(self.op)
+        try:
+            return operation.params_type.from_dict(self.params)
+        except PipelineError as exc:
+            raise PipelineError(f"{self.op}: {exc}") from None
+        except TypeError as exc:  # a parameter of the wrong kind that validation did not name
+            raise PipelineError(f"{self.op}: bad parameters ({exc})") from None
+
+    def describe(self) -> str:
+        return _operation(self.op).describe(self.parsed_params())
+
+    @classmethod
+    def of(cls, op: str, params: OpParams | None = None) -> Step:
+        """A step from an operation name and its params dataclass (defaults when omitted)."""
+        operation = _operation(op)
+        return cls(op, (params or operation.params_type()).to_dict())
+
+
+@dataclass
+class Pipeline:
+    steps: list[Step] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"version": FORMAT_VERSION, "steps": [{"op": s.op, "params": s.params} for s in self.steps]},
+            indent=2,
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Pipeline:
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise PipelineError(f"the pipeline is not valid JSON: {exc}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
+            raise PipelineError('a pipeline is a JSON object with a "steps" list')
+        version = data.get("version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            raise PipelineError(f"pipeline format version {version!r} is not supported (expected {FORMAT_VERSION})")
+        steps = []
+        for index, raw in enumerate(data["steps"], start=1):
+            if not isinstance(raw, dict) or not isinstance(raw.get("op"), str):
+                raise PipelineError(f'step {index} must be an object with an "op" name')
+            params = raw.get("params", {})
+            if not isinstance(params, dict):
+                raise PipelineError(f"step {index} ({raw['op']}): params must be a JSON object")
+            step = Step(raw["op"], dict(params))
+            step.parsed_params()  # fail now, on load, not halfway through a batch
+            steps.append(step)
+        return cls(steps)
+
+    def describe(self) -> list[str]:
+        """One human line per step, for the history panel and `--dry-run` style listings."""
+        return [step.describe() for step in self.steps]
+
+    def run(self, image: Image, progress: Progress | None = None, cancel: CancelToken | None = None) -> Image:
+        parsed = [(_operation(step.op), step.parsed_params()) for step in self.steps]
+        count = len(parsed)
+        for index, (operation, params) in enumerate(parsed):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            label = operation.title if count == 1 else f"{operation.title} ({index + 1}/{count})"
+            report = sub_progress(progress, index / count, (index + 1) / count, label)
+            image = operation.function(image, params, report, cancel)
+        if progress is not None:
+            progress(1.0, "done")
+        return image
+
+
+def enhance_pipeline(scale: int = 2, device: str = "auto", tile: int | None = None) -> Pipeline:
+    """The one-click pipeline the GUI's Enhance button and `imagestudio enhance` run."""
+    return Pipeline([Step.of("enhance", EnhanceParams(scale=scale, device=device, tile=tile))])

@@ -1,0 +1,288 @@
+"""The one place that creates onnxruntime sessions.
+
+Device "auto" tries CUDA, then the CPU; every session reports the provider that really runs it
+(`session.get_providers()[0]`), because onnxruntime silently falls back to the CPU when CUDA cannot load.
+Whether CUDA works is decided once per process: asking onnxruntime-gpu for CUDA on a machine without it prints a
+screen of C++ errors every time, so after the first failure we stop asking.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import sys
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from imagestudio.core.errors import DeviceError, ModelError, UnsupportedModelError
+
+log = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda")
+CUDA_PROVIDER = "CUDAExecutionProvider"
+CPU_PROVIDER = "CPUExecutionProvider"
+
+# onnxruntime's default (warning) level reports graph-partitioning details nobody can act on; keep errors only.
+_ORT_ERROR = 3
+_ORT_FATAL = 4
+ort.set_default_logger_severity(_ORT_ERROR)
+
+# Caps the memory CPU sessions may take (megabytes): past it a run fails as out-of-memory and tiling retries
+# with smaller tiles, instead of the machine swapping. Read when the first session is created.
+CPU_MEMORY_LIMIT_ENV = "IMAGESTUDIO_CPU_MEMORY_LIMIT_MB"
+
+# Sessions hold weights and arena memory; a handful covers a pipeline (low-light, denoise, upscale) on two devices.
+_SESSION_CACHE_SIZE = 8
+
+# Tiles change shape from image to image: an exhaustive cuDNN search per new shape would cost more than it saves,
+# and growing the arena only by what is asked keeps the halve-the-tile retry meaningful after an out-of-memory.
+_CUDA_OPTIONS = {"cudnn_conv_algo_search": "HEURISTIC", "arena_extend_strategy": "kSameAsRequested"}
+
+# Substrings onnxruntime (CUDA, cuDNN, cuBLAS, the CPU allocator) puts in out-of-memory failures.
+_OOM_MARKERS = (
+    "out of memory",
+    "failed to allocate memory",
+    "alloc_failed",
+    "cudaerrormemoryallocation",
+    "bad_alloc",
+    "available memory",
+)
+
+
+class DeviceOutOfMemoryError(DeviceError):
+    """The execution provider ran out of memory; tiling reacts by halving the tile, then by moving to the CPU."""
+
+
+@dataclass
+class CudaStatus:
+    usable: bool
+    reason: str  # why not, in words a person understands; empty when usable
+
+
+_cuda_status: CudaStatus | None = None
+_cuda_lock = threading.Lock()
+_cuda_notice_logged = False  # the fallback is said once per process, not once per model
+
+
+def _nvidia_driver_present() -> bool:
+    """True when the NVIDIA driver library loads; without it CUDA cannot work and onnxruntime need not be asked."""
+    names = ["nvcuda.dll"] if sys.platform == "win32" else ["libcuda.so.1", "libcuda.so"]
+    for name in names:
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
+
+
+def cuda_status() -> CudaStatus:
+    """What is known about CUDA in this process, without building a session."""
+    global _cuda_status
+    with _cuda_lock:
+        if _cuda_status is None:
+            if CUDA_PROVIDER not in ort.get_available_providers():
+                _cuda_status = CudaStatus(False, "this onnxruntime build has no CUDA support")
+            elif sys.platform == "darwin" or not _nvidia_driver_present():
+                _cuda_status = CudaStatus(False, "no NVIDIA GPU driver was found")
+            else:
+                # Driver present: the first real session decides whether the CUDA/cuDNN libraries load.
+                _cuda_status = CudaStatus(True, "")
+        return _cuda_status
+
+
+def _mark_cuda_unusable(reason: str) -> None:
+    global _cuda_status
+    with _cuda_lock:
+        _cuda_status = CudaStatus(False, reason)
+
+
+def expected_provider(device: str = "auto") -> str:
+    """The provider a new session for `device` would most likely get (the truth is on each ModelSession)."""
+    check_device(device)
+    if device != "cpu" and cuda_status().usable:
+        return CUDA_PROVIDER
+    return CPU_PROVIDER
+
+
+def check_device(device: str) -> None:
+    if device not in DEVICES:
+        raise DeviceError(f"unknown device '{device}' — choose one of {', '.join(DEVICES)}")
+
+
+def thread_count() -> int:
+    """CPU threads for one session: every core this process may use (IMAGESTUDIO_THREADS overrides)."""
+    override = os.environ.get("IMAGESTUDIO_THREADS", "").strip()
+    if override.isdigit() and int(override) > 0:
+        return int(override)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_cpu_arena_registered = False
+_cpu_arena_lock = threading.Lock()
+
+
+def _use_capped_cpu_arena(options: ort.SessionOptions) -> None:
+    """Shares one size-capped CPU arena among sessions when CPU_MEMORY_LIMIT_ENV is set."""
+    global _cpu_arena_registered
+    text = os.environ.get(CPU_MEMORY_LIMIT_ENV, "").strip()
+    if not text:
+        return
+    if not text.isdigit() or int(text) < 1:
+        raise DeviceError(f"{CPU_MEMORY_LIMIT_ENV} must be a whole number of megabytes, not '{text}'")
+    with _cpu_arena_lock:
+        if not _cpu_arena_registered:
+            # The arena belongs to onnxruntime's process-wide environment: it can be registered only once.
+            memory = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+            ort.create_and_register_allocator(memory, ort.OrtArenaCfg(int(text) << 20, -1, -1, -1))
+            _cpu_arena_registered = True
+    options.add_session_config_entry("session.use_env_allocators", "1")
+
+
+def _session_options() -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    _use_capped_cpu_arena(options)
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # One tile at a time: parallelism lives inside each operator, not across them.
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = thread_count()
+    options.inter_op_num_threads = 1
+    # A failing run becomes one of our exceptions with the reason; onnxruntime printing it as well is noise.
+    options.log_severity_level = _ORT_FATAL
+    return options
+
+
+@dataclass
+class ModelSession:
+    """An onnxruntime session for one image model, and the truth about where it runs."""
+
+    path: Path
+    device: str  # "cuda" | "cpu": where it really runs
+    provider: str  # session.get_providers()[0]
+    input_name: str
+    output_names: list[str]
+    input_shape: list[int | str | None]
+    output_shape: list[int | str | None]
+    input_type: str
+    input_count: int
+    _session: ort.InferenceSession = field(repr=False)
+    notice: str | None = None  # set when the requested device could not be used
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Runs the model on one NCHW float32 batch and returns its first output."""
+        try:
+            return self._session.run(self.output_names[:1], {self.input_name: x})[0]
+        except MemoryError as exc:
+            raise DeviceOutOfMemoryError(f"out of memory running {self.path.name} on {self.device}") from exc
+        except Exception as exc:  # onnxruntime raises its own Fail/RuntimeException types
+            text = str(exc)
+            if any(marker in text.lower() for marker in _OOM_MARKERS):
+                raise DeviceOutOfMemoryError(f"out of memory running {self.path.name} on {self.device}") from exc
+            first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+            raise ModelError(f"model {self.path.name} failed on input {tuple(x.shape)}: {first_line}") from exc
+
+    def metadata(self) -> dict[str, str]:
+        return dict(self._session.get_modelmeta().custom_metadata_map)
+
+
+_sessions: OrderedDict[tuple[str, int, str], ModelSession] = OrderedDict()
+_sessions_lock = threading.Lock()
+
+
+def get_session(path: Path, device: str = "auto") -> ModelSession:
+    """A session for `path` on `device` ("auto": CUDA, then CPU), cached per (path, mtime, device)."""
+    check_device(device)
+    path = Path(path).resolve()
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise ModelError(f"model file '{path}' cannot be read: {exc.strerror or exc}") from exc
+    key = (str(path), mtime, device)
+    with _sessions_lock:
+        if key in _sessions:
+            _sessions.move_to_end(key)
+            return _sessions[key]
+    session = _create_session(path, device)
+    with _sessions_lock:
+        _sessions[key] = session
+        while len(_sessions) > _SESSION_CACHE_SIZE:
+            _sessions.popitem(last=False)
+    return session
+
+
+def clear_session_cache() -> None:
+    with _sessions_lock:
+        _sessions.clear()
+
+
+def _create_session(path: Path, device: str) -> ModelSession:
+    notice = None
+    want_cuda = device in ("auto", "cuda") and cuda_status().usable
+    if device == "cuda" and not want_cuda:
+        notice = f"CUDA was requested but cannot be used ({cuda_status().reason}); running on the CPU"
+
+    if want_cuda:
+        try:
+            session = _build(path, [(CUDA_PROVIDER, _CUDA_OPTIONS), CPU_PROVIDER], quiet=True)
+        except UnsupportedModelError:  # CUDA's own start-up failed, or the model is bad: the CPU tells which
+            session = _build(path, [CPU_PROVIDER], quiet=False)
+    else:
+        session = _build(path, [CPU_PROVIDER], quiet=False)
+    provider = session.get_providers()[0]
+    if want_cuda and provider != CUDA_PROVIDER:
+        reason = "the CUDA or cuDNN libraries onnxruntime needs could not be loaded"
+        _mark_cuda_unusable(reason)
+        if device == "cuda":
+            notice = f"CUDA was requested but cannot be used ({reason}); running on the CPU"
+    if notice:
+        _log_notice_once(notice)
+
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    return ModelSession(
+        path=path,
+        device="cuda" if provider == CUDA_PROVIDER else "cpu",
+        provider=provider,
+        input_name=inputs[0].name,
+        output_names=[o.name for o in outputs],
+        input_shape=list(inputs[0].shape),
+        output_shape=list(outputs[0].shape),
+        input_type=inputs[0].type,
+        input_count=len(inputs),
+        notice=notice,
+        _session=session,
+    )
+
+
+def _log_notice_once(notice: str) -> None:
+    global _cuda_notice_logged
+    with _cuda_lock:
+        first = not _cuda_notice_logged
+        _cuda_notice_logged = True
+    if first:
+        log.warning(notice)
+
+
+def _build(path: Path, providers: list, *, quiet: bool) -> ort.InferenceSession:
+    # While CUDA may fail to load, silence the process-wide logger: the failure is reported once, by us.
+    if quiet:
+        ort.set_default_logger_severity(_ORT_FATAL)
+    try:
+        return ort.InferenceSession(str(path), sess_options=_session_options(), providers=providers)
+    except Exception as exc:
+        text = str(exc).strip()
+        if any(marker in text.lower() for marker in _OOM_MARKERS):
+            raise DeviceOutOfMemoryError(f"out of memory loading model {path.name}") from exc
+        reason = text.splitlines()[-1] if text else type(exc).__name__
+        raise UnsupportedModelError(f"'{path.name}' is not a usable ONNX model: {reason}") from exc
+    finally:
+        if quiet:
+            ort.set_default_logger_severity(_ORT_ERROR)

@@ -1,0 +1,65 @@
+"""Shared fixtures: isolated model folders, tiny real ONNX models, real image files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx_models
+import pytest
+from PIL import Image as PILImage
+
+from imagestudio.core.models import BUNDLED_DIR_ENV, USER_DIR_ENV
+
+
+@pytest.fixture(autouse=True)
+def model_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Every test gets empty bundled and user model folders: the real ones are never read or written."""
+    root = tmp_path_factory.mktemp("model-dirs")
+    dirs = {"bundled": root / "bundled", "user": root / "user"}
+    for folder in dirs.values():
+        folder.mkdir()
+    monkeypatch.setenv(BUNDLED_DIR_ENV, str(dirs["bundled"]))
+    monkeypatch.setenv(USER_DIR_ENV, str(dirs["user"]))
+    return dirs
+
+
+@pytest.fixture
+def models(tmp_path: Path) -> Callable[..., Path]:
+    """`models("blur", name="x.onnx", folder=None, **kwargs)` builds a test model (see tests/onnx_models.py)."""
+
+    def build(kind: str, name: str | None = None, folder: Path | None = None, **kwargs) -> Path:
+        target = (folder or tmp_path / "models") / (name or f"{kind}.onnx")
+        return getattr(onnx_models, kind)(target, **kwargs)
+
+    return build
+
+
+@pytest.fixture
+def bundled_upscalers(models: Callable[..., Path], model_dirs: dict[str, Path]) -> dict[int, Path]:
+    """upscale-x2 and upscale-x4 (nearest-neighbour models with cards) in the bundled folder."""
+    return {
+        scale: models("nearest_upscaler", f"upscale-x{scale}.onnx", model_dirs["bundled"], scale=scale,
+                      metadata=onnx_models.card(f"upscale-x{scale}", "upscale", scale, receptive_radius="0"))
+        for scale in (2, 4)
+    }
+
+
+@pytest.fixture
+def make_photo(tmp_path: Path) -> Callable[..., Path]:
+    """`make_photo("name.png", width, height, alpha=False, seed=0)` writes a real noisy image file."""
+
+    def write(name: str = "photo.png", width: int = 48, height: int = 32, alpha: bool = False, seed: int = 0) -> Path:
+        rng = np.random.default_rng(seed)
+        pixels = rng.integers(0, 256, (height, width, 4 if alpha else 3), dtype=np.uint8)
+        path = tmp_path / name
+        PILImage.fromarray(pixels, "RGBA" if alpha else "RGB").save(path)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def photo(make_photo: Callable[..., Path]) -> Path:
+    return make_photo()

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import numpy as np
+import onnx_models
+import pytest
+
+from imagestudio.core.errors import PipelineError
+from imagestudio.core.image import image_from_array
+from imagestudio.core.ops import EnhanceParams, enhance
+from imagestudio.core.ops.assess import denoise_strength_for, estimate_noise_sigma, measure_exposure
+
+
+def _smooth(height: int = 256, width: int = 256, level: float = 0.6) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    ramp = level + 0.2 * np.sin(x / 40) * np.cos(y / 50)
+    return np.repeat(ramp[..., None], 3, axis=2).astype(np.float32)
+
+
+def _noisy(rgb: np.ndarray, sigma_levels: float, seed: int = 0) -> np.ndarray:
+    noise = np.random.default_rng(seed).normal(0, sigma_levels / 255, rgb.shape).astype(np.float32)
+    return np.clip(rgb + noise, 0, 1)
+
+
+@pytest.mark.parametrize("sigma", [5.0, 10.0, 25.0])
+def test_noise_estimate_finds_the_added_noise(sigma):
+    estimate = estimate_noise_sigma(_noisy(_smooth(), sigma)) * 255
+    assert estimate == pytest.approx(sigma, rel=0.15)
+
+
+def test_clean_photo_needs_no_denoising_and_noisy_one_does():
+    assert denoise_strength_for(estimate_noise_sigma(_smooth())) == 0
+    assert denoise_strength_for(10 / 255) == pytest.approx(8 / 13)
+    assert denoise_strength_for(40 / 255) == 1.0
+
+
+def test_exposure():
+    assert not measure_exposure(_smooth(level=0.6)).under_exposed
+    dark = measure_exposure(_smooth(level=0.08) * 0.5)
+    assert dark.under_exposed and dark.lowlight_strength == 1.0
+    assert measure_exposure(_smooth(level=0.6)).lowlight_strength == 0.0
+
+
+@pytest.fixture
+def enhance_models(models, model_dirs, bundled_upscalers):
+    """Low-light doubles brightness (output range 0..0.5), denoise blurs, upscalers are nearest-neighbour."""
+    bundled = model_dirs["bundled"]
+    models("identity", "lowlight.onnx", bundled,
+           metadata=onnx_models.card("lowlight", "lowlight", 1, output_range="0,0.5", receptive_radius="0"))
+    models("blur", "denoise.onnx", bundled, metadata=onnx_models.card("denoise", "denoise", 1))
+
+
+def test_clean_well_exposed_photo_is_only_upscaled(enhance_models):
+    rgb = _smooth(64, 80)
+    progress: list[float] = []
+    result = enhance(image_from_array(rgb), EnhanceParams(scale=2), lambda f, m: progress.append(f))
+    np.testing.assert_allclose(result.rgb, np.repeat(np.repeat(rgb, 2, 0), 2, 1), atol=1e-6)
+    assert progress == sorted(progress) and progress[-1] == 1.0
+
+
+def test_dark_noisy_photo_is_brightened_denoised_and_upscaled(enhance_models):
+    rgb = _noisy(_smooth(128, 128, level=0.1) * 0.8, 6)
+    messages: list[str] = []
+    result = enhance(image_from_array(rgb), EnhanceParams(scale=4), lambda f, m: messages.append(m))
+    assert result.rgb.shape == (512, 512, 3)
+    assert result.rgb.mean() > rgb.mean() * 1.5
+    assert {m.split(":")[0] for m in messages} >= {"Low-light", "Denoise", "Upscale ×4"}
+
+
+def test_scale_one_with_nothing_to_do_returns_a_copy(enhance_models):
+    image = image_from_array(_smooth(32, 32))
+    result = enhance(image, EnhanceParams(scale=1))
+    np.testing.assert_array_equal(result.rgb, image.rgb)
+    assert result.rgb is not image.rgb
+
+
+def test_enhance_scale_is_validated():
+    with pytest.raises(PipelineError, match="enhance scale must be 1, 2 or 4"):
+        EnhanceParams(scale=3)

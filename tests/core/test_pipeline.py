@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx_models
+import pytest
+
+from imagestudio.core.errors import Cancelled, PipelineError
+from imagestudio.core.image import load_image
+from imagestudio.core.ops import DenoiseParams, EnhanceParams, UpscaleParams
+from imagestudio.core.pipeline import OPERATIONS, Pipeline, Step, enhance_pipeline
+from imagestudio.core.progress import CancelToken
+
+
+def _pipeline() -> Pipeline:
+    return Pipeline([
+        Step.of("denoise", DenoiseParams(strength=0.5, model="denoise")),
+        Step.of("upscale", UpscaleParams(scale=2, tile=128)),
+        Step.of("enhance", EnhanceParams(scale=4, device="cpu")),
+    ])
+
+
+def test_registry_names_every_operation():
+    assert set(OPERATIONS) == {"upscale", "denoise", "lowlight", "enhance"}
+    for name, operation in OPERATIONS.items():
+        assert operation.name == name
+        assert operation.params_type.from_dict(operation.params_type().to_dict()) == operation.params_type()
+
+
+def test_json_round_trip():
+    pipeline = _pipeline()
+    text = pipeline.to_json()
+    assert json.loads(text)["version"] == 1
+    assert Pipeline.from_json(text) == pipeline
+    assert Pipeline.from_json(text).to_json() == text
+
+
+def test_describe_gives_a_line_per_step():
+    assert _pipeline().describe() == [
+        "Denoise, strength 0.50, model denoise",
+        "Upscale ×2",
+        "Enhance: low-light if under-exposed, denoise as needed, upscale ×4",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"steps": [{"op": "sharpen", "params": {}}]}', "unknown operation 'sharpen' — known operations: upscale"),
+        ('{"steps": [{"op": "upscale", "params": {"scale": 3}}]}', "upscale: upscale scale must be 2 or 4"),
+        ('{"steps": [{"op": "denoise", "params": {"sigma": 3}}]}', "denoise: unknown parameter: sigma"),
+        ('{"steps": [{"op": "denoise", "params": {"strength": "high"}}]}', "strength must be a number"),
+        ('{"steps": [{"params": {}}]}', 'step 1 must be an object with an "op" name'),
+        ('{"steps": {}}', 'a pipeline is a JSON object with a "steps" list'),
+        ('{"version": 7, "steps": []}', "pipeline format version 7 is not supported"),
+        ("{steps: [", "the pipeline is not valid JSON"),
+    ],
+)
+def test_bad_pipelines_are_refused_on_load(text, message):
+    with pytest.raises(PipelineError, match=message):
+        Pipeline.from_json(text)
+
+
+def test_unknown_op_in_a_hand_built_step():
+    with pytest.raises(PipelineError, match="unknown operation 'blur'"):
+        Pipeline([Step("blur")]).run(None)  # type: ignore[arg-type]
+
+
+def test_run_applies_steps_in_order(models, model_dirs, bundled_upscalers, photo):
+    models("blur", "denoise.onnx", model_dirs["bundled"], metadata=onnx_models.card("denoise", "denoise", 1))
+    image = load_image(photo)
+    reports: list[tuple[float, str]] = []
+    result = Pipeline([Step.of("denoise"), Step.of("upscale", UpscaleParams(scale=2))]).run(
+        image, lambda f, m: reports.append((f, m))
+    )
+    expected = np.repeat(np.repeat(onnx_models.blur_reference(image.rgb), 2, 0), 2, 1)
+    np.testing.assert_allclose(result.rgb, expected, atol=1e-5)
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert any(m.startswith("Denoise (1/2): ") for _, m in reports)
+    assert any(m.startswith("Upscale (2/2): ") for _, m in reports)
+
+
+def test_run_checks_cancel_between_steps(bundled_upscalers, photo):
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        Pipeline([Step.of("upscale", UpscaleParams(scale=2))]).run(load_image(photo), cancel=token)
+
+
+def test_enhance_pipeline_is_one_enhance_step():
+    pipeline = enhance_pipeline()
+    assert [step.op for step in pipeline.steps] == ["enhance"]
+    assert pipeline.steps[0].parsed_params() == EnhanceParams(scale=2)
+    assert enhance_pipeline(scale=4, device="cpu").steps[0].params["scale"] == 4
