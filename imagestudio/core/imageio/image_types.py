@@ -67,13 +67,24 @@ def to_uint16(array: np.ndarray) -> np.ndarray:
     return _quantize(array, 65535, np.uint16)
 
 
+_QUANTIZE_BLOCK_ROWS = 256
+
+
 def _quantize(array: np.ndarray, top: int, dtype: type[np.unsignedinteger]) -> np.ndarray:
-    # One float temporary, worked in place: a 100-megapixel image is 1.2 GB per float copy.
-    scaled = np.multiply(array, np.float32(top), dtype=np.float32)
-    np.nan_to_num(scaled, copy=False, nan=0.0)
-    np.rint(scaled, out=scaled)
-    np.clip(scaled, 0, top, out=scaled)
-    return scaled.astype(dtype)
+    # Block by block into a preallocated result: a float temporary of the whole image would be 1.2 GB per
+    # 100 megapixels, which is what pushed a 24 MP ×2 upscale past its memory budget at save time.
+    out = np.empty(array.shape, dtype=dtype)
+    for start in range(0, array.shape[0] if array.ndim else 1, _QUANTIZE_BLOCK_ROWS):
+        block = array[start:start + _QUANTIZE_BLOCK_ROWS] if array.ndim else array
+        scaled = np.multiply(block, np.float32(top), dtype=np.float32)
+        np.nan_to_num(scaled, copy=False, nan=0.0)
+        np.rint(scaled, out=scaled)
+        np.clip(scaled, 0, top, out=scaled)
+        if array.ndim:
+            out[start:start + _QUANTIZE_BLOCK_ROWS] = scaled
+        else:
+            out[()] = scaled
+    return out
 
 
 def to_float(array: np.ndarray) -> np.ndarray:
