@@ -85,6 +85,16 @@ def ask_preset_path(parent: QWidget | None, *, for_saving: bool, folder: str = "
     return Path(path) if path else None
 
 
+def ask_folder(parent: QWidget | None, title: str, folder: str = "") -> Path | None:
+    path = QFileDialog.getExistingDirectory(parent, title, folder)
+    return Path(path) if path else None
+
+
+def ask_save_path(parent: QWidget | None, title: str, suggested: Path, file_filter: str) -> Path | None:
+    path, _ = QFileDialog.getSaveFileName(parent, title, str(suggested), file_filter)
+    return Path(path) if path else None
+
+
 def ask_save_target(
     parent: QWidget | None, title: str, suggested: Path, format: str, quality: int, keep_metadata: bool
 ) -> SaveTarget | None:

@@ -16,12 +16,14 @@ from imagestudio import __version__
 from imagestudio.core.image import SUPPORTED_SUFFIXES
 from imagestudio.core.runtime import expected_provider
 from imagestudio.ui import dialogs
+from imagestudio.ui.batch_dock import BatchDock
 from imagestudio.ui.canvas import ImageCanvas
 from imagestudio.ui.compare import CompareController
 from imagestudio.ui.display import DisplayImage
 from imagestudio.ui.document import Document
 from imagestudio.ui.edit_controller import EditController
 from imagestudio.ui.file_controller import FileController
+from imagestudio.ui.gallery_dock import GalleryDock
 from imagestudio.ui.history import HistoryDock
 from imagestudio.ui.models_dock import ModelsDock
 from imagestudio.ui.operations_panel import OperationsPanel
@@ -54,11 +56,17 @@ class MainWindow(QMainWindow):
         self.operations = OperationsPanel(self, self.settings.device)
         self.history_dock = HistoryDock(self.undo_stack, self)
         self.models_dock = ModelsDock(self.runner, self)
+        self.gallery_dock = GalleryDock(self)
+        self.batch_dock = BatchDock(self)
         self._window_menu = QMenu("&Window", self)
         self._build_menus()
         self.addToolBar(self.operations.toolbar)
         self.add_dock(self.history_dock, Qt.DockWidgetArea.RightDockWidgetArea)
         self.add_dock(self.models_dock, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.add_dock(self.gallery_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.add_dock(self.batch_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.gallery_dock, self.batch_dock)
+        self.gallery_dock.raise_()
         self._connect()
         self.setAcceptDrops(True)
         self.resize(1280, 820)
@@ -278,6 +286,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.runner.cancel_all()
+        self.batch_dock.shutdown()  # finished files stay in its manifest: a rerun resumes
         self.runner.wait(10_000)
         self.save_layout()
         if self.document is not None:

@@ -38,6 +38,8 @@ class DialogRecorder:
     open_model: Path | None = None
     preset_path: Path | None = None
     save_target: dialogs.SaveTarget | None = None
+    folders: list[Path] = field(default_factory=list)  # answers to ask_folder, in order; None once used up
+    save_path: Path | None = None
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +60,9 @@ def dialog_recorder(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
     monkeypatch.setattr(dialogs, "ask_open_model", lambda parent: recorder.open_model)
     monkeypatch.setattr(dialogs, "ask_preset_path", lambda parent, for_saving, folder="": recorder.preset_path)
     monkeypatch.setattr(dialogs, "ask_save_target", lambda *args, **kwargs: recorder.save_target)
+    monkeypatch.setattr(dialogs, "ask_folder",
+                        lambda *args, **kwargs: recorder.folders.pop(0) if recorder.folders else None)
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *args, **kwargs: recorder.save_path)
     return recorder
 
 

@@ -1,0 +1,139 @@
+"""`imagestudio batch IN_DIR OUT_DIR`: a folder through a pipeline, with preview (--dry-run), resume and a report.
+
+Registered into cli.build_parser() by `register`; no Qt. Exit codes: 0 all files fine, 1 some files failed (the
+run still finished the others), 2 a mistake in the command, 130 cancelled (rerun with --resume to continue).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from imagestudio.core.batch import (
+    CONFLICT_RULES,
+    DEFAULT_TEMPLATE,
+    NAMED_PIPELINES,
+    OUTPUT_FORMATS,
+    SKIP,
+    BatchPlan,
+    BatchReport,
+    BatchRunner,
+    BatchSpec,
+    BatchStatus,
+    OutputRule,
+    load_pipeline,
+    plan_batch,
+    split_patterns,
+    with_device,
+)
+from imagestudio.core.runtime import DEVICES, expected_provider
+
+EXIT_SOME_FAILED = 1
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "batch", help="process a whole folder of images through a pipeline",
+        description="Run every image of IN_DIR through a pipeline into OUT_DIR (same sub-folders). Inputs are never "
+                    "modified; a manifest in OUT_DIR lets a rerun with --resume skip what is finished.")
+    parser.add_argument("input_dir", metavar="IN_DIR", help="folder of images to read")
+    parser.add_argument("output_dir", metavar="OUT_DIR", help="folder to write (created; mirrors IN_DIR)")
+    parser.add_argument("--pipeline", default="enhance", metavar="NAME|PRESET.json",
+                        help=f"{'|'.join(NAMED_PIPELINES)} or a preset saved from the History dock "
+                             "(default: enhance)")
+    parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders")
+    parser.add_argument("--include", action="append", default=[], metavar="PATTERN",
+                        help="only files matching, e.g. '*.jpg' (repeatable)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                        help="leave out files or folders matching, e.g. 'raw/*' (repeatable)")
+    parser.add_argument("--format", type=_format, default="same", metavar="FORMAT",
+                        help=f"output format: {', '.join(f.lower() for f in OUTPUT_FORMATS)} (default: same)")
+    parser.add_argument("--quality", type=int, default=95, metavar="1-100", help="JPEG/WebP quality (default: 95)")
+    parser.add_argument("--name", default=DEFAULT_TEMPLATE, metavar="TEMPLATE",
+                        help="output name: {stem}, {ext}, {name}, {index}; e.g. '{stem}_x4.{ext}' "
+                             f"(default: {DEFAULT_TEMPLATE})".replace("%", "%%"))
+    parser.add_argument("--conflict", choices=CONFLICT_RULES, default="skip",
+                        help="when an output exists: skip it, overwrite it, or rename the new one (default: skip)")
+    parser.add_argument("--resume", action="store_true",
+                        help="skip files an earlier run finished with the same input and pipeline (from the manifest)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
+    parser.add_argument("--report", metavar="FILE.csv", help="write the per-file report as CSV")
+    parser.add_argument("--dry-run", action="store_true", help="list each file and its output name; write nothing")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(handler=run)
+
+
+def _format(text: str) -> str:
+    upper = {"JPG": "JPEG", "TIF": "TIFF"}.get(text.upper(), text.upper())
+    if upper == "SAME":
+        return "same"
+    if upper not in OUTPUT_FORMATS:
+        raise argparse.ArgumentTypeError(f"unknown format '{text}'")
+    return upper
+
+
+def build_spec(args: argparse.Namespace) -> BatchSpec:
+    pipeline = with_device(load_pipeline(args.pipeline), args.device)
+    rule = OutputRule(format=args.format, quality=args.quality, template=args.name, conflict=args.conflict)
+    include = tuple(p for text in args.include for p in split_patterns(text))
+    exclude = tuple(p for text in args.exclude for p in split_patterns(text))
+    return BatchSpec(Path(args.input_dir), Path(args.output_dir), pipeline, rule, recursive=args.recursive,
+                     include=include, exclude=exclude, resume=args.resume)
+
+
+def run(args: argparse.Namespace, notices) -> int:  # noqa: ANN001 - cli._NoticeHandler, imported lazily
+    from imagestudio.cli import ProgressBar, _cancel_on_sigint  # the CLI module imports this one
+
+    plan = plan_batch(build_spec(args))
+    if args.dry_run:
+        print_plan(plan)
+        return 0
+    bar = ProgressBar("Batch", sys.stderr, enabled=not args.quiet)
+    notices.bar = bar
+
+    def on_status(status: BatchStatus) -> None:
+        bar(status.fraction, _status_line(status))
+
+    runner = BatchRunner(plan, on_status=on_status)
+    with _cancel_on_sigint(runner.cancel):
+        report = runner.run()
+    bar.clear()
+    print_report(report, expected_provider(args.device))
+    if args.report:
+        print(f"report: {report.to_csv(Path(args.report))}")
+    if report.cancelled:
+        print("cancelled: finished files are kept; rerun with --resume to continue", file=sys.stderr)
+        return 130
+    return EXIT_SOME_FAILED if report.failed else 0
+
+
+def _status_line(status: BatchStatus) -> str:
+    eta = f" · {_duration(status.eta)} left" if status.eta is not None else ""
+    where = f" · {status.current}" if status.current else ""
+    return f"{status.finished}/{status.total}{where}{eta}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def print_plan(plan: BatchPlan) -> None:
+    out_dir = plan.spec.output_dir
+    for planned in plan.files:
+        target = planned.output_rel(out_dir) or "-"
+        note = f"  ({planned.reason})" if planned.reason else ""
+        print(f"{planned.action:8} {planned.input_rel} -> {target}{note}")
+    for ignored in plan.ignored:
+        print(f"{'ignore':8} {ignored.relative}  ({ignored.reason})")
+    work = len(plan.files) - plan.count(SKIP)
+    print(f"{work} to process, {plan.count(SKIP)} skipped, {len(plan.ignored)} ignored; nothing written (dry run)")
+
+
+def print_report(report: BatchReport, provider: str) -> None:
+    for result in report.skipped + report.failed:
+        print(f"{result.status:8} {result.input}: {result.reason}")
+    rate = f", {report.images_per_second():.2f} images/s" if report.done else ""
+    print(f"{report.summary()}{rate} on {provider} -> {report.output_dir}")

@@ -1,0 +1,135 @@
+"""`imagestudio generate`: new images from the GAN, a blend strip between two images or seeds, or variations.
+
+    imagestudio generate -n 16 --seed 7 -o outdir/          seed-7.png ... seed-22.png
+    imagestudio generate --blend A.png B.png --steps 8      blend-00.png ... blend-07.png (through the VAE)
+    imagestudio generate --blend 7 12                       the same between two GAN seeds (exact latents)
+    imagestudio generate --vary photo.png -n 8 --strength 0.3
+
+Registered into cli.build_parser() by `register`; no Qt. A file name names its seed, so any image can be made again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from imagestudio.core.errors import ImageSaveError
+from imagestudio.core.image import Image, load_image, save_image
+from imagestudio.core.ops.generate import generate, interpolate, variations
+from imagestudio.core.runtime import DEVICES, expected_provider
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "generate", help="new images from the GAN, blends and variations",
+        description="Generate images with the bundled GAN (default), blend two images or seeds (--blend), or make "
+                    "variations of a photo through the VAE (--vary).")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--blend", nargs=2, metavar=("A", "B"),
+                      help="two image files (through the VAE) or two GAN seeds (whole numbers)")
+    mode.add_argument("--vary", metavar="IMAGE", help="variations of this image (through the VAE)")
+    parser.add_argument("-n", "--count", type=_count, default=16, help="images to make (default: 16)")
+    parser.add_argument("--seed", type=_seed, default=0, help="first seed (default: 0)")
+    parser.add_argument("--steps", type=_steps, default=8, help="frames of a blend, both ends included (default: 8)")
+    parser.add_argument("--strength", type=_strength, default=0.3,
+                        help="how far variations move from the image, 0..1 (default: 0.3)")
+    parser.add_argument("-o", "--output", default=".", metavar="OUTDIR", help="folder to write (default: .)")
+    parser.add_argument("--model", metavar="NAME|FILE.onnx", help="the generator (default: the installed GAN)")
+    parser.add_argument("--encoder", metavar="NAME|FILE.onnx", help="the VAE encoder (default: installed)")
+    parser.add_argument("--decoder", metavar="NAME|FILE.onnx", help="the VAE decoder (default: the encoder's pair)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
+    parser.add_argument("--overwrite", action="store_true", help="replace files of the same name")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(handler=run)
+
+
+def _whole(text: str, low: int, what: str) -> int:
+    if not text.isdigit() or int(text) < low:
+        raise argparse.ArgumentTypeError(f"{what} must be a whole number from {low}, not '{text}'")
+    return int(text)
+
+
+def _count(text: str) -> int:
+    return _whole(text, 1, "the count")
+
+
+def _seed(text: str) -> int:
+    return _whole(text, 0, "the seed")
+
+
+def _steps(text: str) -> int:
+    return _whole(text, 2, "the number of steps")
+
+
+def _strength(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, not '{text}'")
+    return value
+
+
+def _seed_or_image(text: str) -> int | Image:
+    """A whole number that is not also a file name is a GAN seed; anything else is an image to load."""
+    if text.isdigit() and not Path(text).exists():
+        return int(text)
+    return load_image(Path(text))
+
+
+def _targets(args: argparse.Namespace, count: int) -> list[Path]:
+    folder = Path(args.output)
+    if args.blend:
+        a, b = args.blend
+        tag = f"blend-{a}-{b}-" if a.isdigit() and b.isdigit() else "blend-"
+        names = [f"{tag}{i:02d}.png" for i in range(count)]
+    elif args.vary:
+        names = [f"{Path(args.vary).stem}-var-{args.seed + i}.png" for i in range(count)]
+    else:
+        names = [f"seed-{args.seed + i}.png" for i in range(count)]
+    return [folder / name for name in names]
+
+
+def run(args: argparse.Namespace, notices) -> int:  # noqa: ANN001 - cli._NoticeHandler, imported lazily
+    from imagestudio.cli import ProgressBar, _cancel_on_sigint  # the CLI module imports this one
+    from imagestudio.core.progress import CancelToken
+
+    count = args.steps if args.blend else args.count
+    targets = _targets(args, count)
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.overwrite:
+        raise ImageSaveError(f"{existing[0]} exists ({len(existing)} of the {count} names are taken); "
+                             "use --overwrite or another -o folder")
+    folder = Path(args.output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImageSaveError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
+    bar = ProgressBar("Generate", sys.stderr, enabled=not args.quiet)
+    notices.bar = bar
+    token = CancelToken()
+    started = time.monotonic()
+    vae = {"encoder": args.encoder, "decoder": args.decoder}
+    with _cancel_on_sigint(token):
+        if args.blend:
+            a, b = (_seed_or_image(text) for text in args.blend)
+            images = interpolate(a, b, args.steps, model=args.model, **vae, device=args.device, progress=bar,
+                                 cancel=token)
+        elif args.vary:
+            images = variations(load_image(Path(args.vary)), args.count, args.strength, seed=args.seed, **vae,
+                                device=args.device, progress=bar, cancel=token)
+        else:
+            images = generate(args.count, args.seed, model=args.model, device=args.device, progress=bar,
+                              cancel=token)
+        token.raise_if_cancelled()
+        bar.clear()
+        for image, target in zip(images, targets, strict=True):
+            save_image(image, target)
+    seconds = time.monotonic() - started
+    span = targets[0].name if len(targets) == 1 else f"{targets[0].name} … {targets[-1].name}"
+    print(f"wrote {len(targets)} image{'s' if len(targets) > 1 else ''} to {folder} ({span}) "
+          f"on {expected_provider(args.device)} in {seconds:.1f} s")
+    return 0

@@ -1,0 +1,83 @@
+"""The pipelines a batch can run: a named one (`enhance`, `upscale-x4`...), a preset JSON file, or any Pipeline
+(the GUI passes the current image's history); plus the models each one will use, for checks and the manifest."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from imagestudio.core.errors import ModelNotFoundError, PipelineError
+from imagestudio.core.models import ModelCard, default_model, find_model
+from imagestudio.core.ops import DenoiseParams, EnhanceParams, LowlightParams, UpscaleParams
+from imagestudio.core.pipeline import Pipeline, Step
+from imagestudio.core.runtime import DEVICES
+
+# name -> (title, pipeline); the GUI offers the same list.
+NAMED_PIPELINES: dict[str, tuple[str, Pipeline]] = {
+    "enhance": ("Enhance (×2)", Pipeline([Step.of("enhance", EnhanceParams(scale=2))])),
+    "enhance-x4": ("Enhance (×4)", Pipeline([Step.of("enhance", EnhanceParams(scale=4))])),
+    "enhance-x1": ("Enhance (same size)", Pipeline([Step.of("enhance", EnhanceParams(scale=1))])),
+    "upscale-x4": ("Upscale ×4", Pipeline([Step.of("upscale", UpscaleParams(scale=4))])),
+    "upscale-x2": ("Upscale ×2", Pipeline([Step.of("upscale", UpscaleParams(scale=2))])),
+    "denoise": ("Denoise", Pipeline([Step.of("denoise", DenoiseParams())])),
+    "lowlight": ("Low light", Pipeline([Step.of("lowlight", LowlightParams())])),
+}
+
+
+def load_pipeline(choice: str | Path) -> Pipeline:
+    """A named pipeline, or a preset .json file (as saved from the History dock)."""
+    text = str(choice)
+    if text in NAMED_PIPELINES:
+        return copy.deepcopy(NAMED_PIPELINES[text][1])
+    path = Path(text).expanduser()
+    if path.suffix.lower() != ".json" and not path.is_file():
+        names = ", ".join(NAMED_PIPELINES)
+        raise PipelineError(f"unknown pipeline '{text}' — use one of {names}, or a preset .json file")
+    try:
+        return Pipeline.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PipelineError(f"cannot read the preset {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except PipelineError as exc:
+        raise PipelineError(f"{path.name}: {exc}") from None
+
+
+def with_device(pipeline: Pipeline, device: str) -> Pipeline:
+    """A copy whose every step runs on `device` (all operations take one)."""
+    if device not in DEVICES:
+        raise PipelineError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
+    return Pipeline([Step(step.op, {**step.params, "device": device}) for step in pipeline.steps])
+
+
+def _needed(step: Step) -> list[tuple[str | None, str, int, bool]]:
+    """(chosen model, task, scale, required) for each model a step may run."""
+    params = step.parsed_params().to_dict()
+    if step.op == "upscale":
+        return [(params["model"], "upscale", int(params["scale"]), True)]
+    if step.op in ("denoise", "lowlight"):
+        return [(params["model"], step.op, 1, params["strength"] > 0)]
+    if step.op == "enhance":
+        scale = int(params["scale"])
+        # Enhance looks these up only when the photo needs them: missing ones fail per file, not up front.
+        upscale = [(params["upscale_model"], "upscale", scale, True)] if scale > 1 else []
+        return upscale + [(params["denoise_model"], "denoise", 1, False),
+                          (params["lowlight_model"], "lowlight", 1, False)]
+    return []
+
+
+def pipeline_models(pipeline: Pipeline) -> list[ModelCard]:
+    """The models the pipeline will use, checked before a batch starts: a missing required model fails the whole
+    batch at once (ModelNotFoundError) rather than every file in turn."""
+    if not pipeline.steps:
+        raise PipelineError("the pipeline has no steps: there is nothing to do to the images")
+    cards: list[ModelCard] = []
+    for step in pipeline.steps:
+        for chosen, task, scale, required in _needed(step):
+            try:
+                card = find_model(chosen) if chosen else default_model(task, scale)
+            except ModelNotFoundError:
+                if required or chosen:
+                    raise
+                continue
+            if card not in cards:
+                cards.append(card)
+    return cards

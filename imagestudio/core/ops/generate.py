@@ -1,0 +1,254 @@
+"""Generative operations for the gallery: new images from the GAN, blends and variations.
+
+- `generate(n, seed)`: n new images from the GAN (`task=generate`). Image i comes from the latent of seed + i, so
+  every generated image is named by one integer and can be made again, alone or in any batch.
+- `interpolate(a, b, steps)`: a blend strip from a to b. Integers are GAN seeds (gallery images the GAN made: exact
+  latents, the best blends); images go through the VAE encoder (`task=encode`) and come back through its decoder.
+  Latents are Gaussian, so the path is spherical (slerp): a straight line would pass through the low-norm middle
+  of the distribution, where the models make washed-out images.
+- `variations(image, n, strength)`: the image's VAE latent moved towards n random latents by `strength`
+  (0: the VAE's reconstruction n times, 1: unrelated new images).
+
+Every result is a list of new images at the model's resolution, in [0, 1]; a given seed always gives the same
+images. Models are chosen by name or path, else the installed default for the task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image as PILImage
+
+from imagestudio.core.errors import ModelError, ModelNotFoundError, PipelineError, UnsupportedModelError
+from imagestudio.core.image import Image, image_from_array
+from imagestudio.core.models import ModelCard, default_model, describe_task, find_model
+from imagestudio.core.onnx_metadata import read_metadata_props
+from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.runtime import DEVICES, get_session
+
+MAX_IMAGES = 4096  # one call; the gallery asks for a page at a time
+_BATCH = 32  # latents per model run: progress and cancel granularity
+_SEED_LIMIT = 2**63
+
+
+@dataclass(frozen=True)
+class VAEPair:
+    encoder: ModelCard
+    decoder: ModelCard
+
+    @property
+    def latent_size(self) -> int:
+        return int(self.encoder.latent_size or 0)
+
+    @property
+    def resolution(self) -> int:
+        return int(self.encoder.resolution or 0)
+
+
+# --- latents -------------------------------------------------------------------------------------------------------
+
+def latent_for_seed(seed: int, size: int) -> np.ndarray:
+    """The standard-normal latent of one seed: float32 (size,), the same on every machine."""
+    _check_seed(seed)
+    return np.random.default_rng(seed).standard_normal(size, dtype=np.float32)
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Spherical interpolation between two latents; t=0 gives a and t=1 gives b exactly.
+
+    The angle is that between the directions, the norm is interpolated linearly: for Gaussian latents both ends
+    and every point between have a typical norm. Parallel latents fall back to a straight line.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if t <= 0.0:
+        return a.astype(np.float32)
+    if t >= 1.0:
+        return b.astype(np.float32)
+    norm_a, norm_b = np.linalg.norm(a), np.linalg.norm(b)
+    if norm_a < 1e-12 or norm_b < 1e-12:
+        return ((1 - t) * a + t * b).astype(np.float32)
+    cos = float(np.clip(np.dot(a / norm_a, b / norm_b), -1.0, 1.0))
+    omega = np.arccos(cos)
+    if omega < 1e-6:
+        return ((1 - t) * a + t * b).astype(np.float32)
+    direction = (np.sin((1 - t) * omega) * a / norm_a + np.sin(t * omega) * b / norm_b) / np.sin(omega)
+    return (direction * ((1 - t) * norm_a + t * norm_b)).astype(np.float32)
+
+
+def slerp_path(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """(steps, size): `steps` evenly spaced points from a to b, both ends included."""
+    return np.stack([slerp(a, b, i / (steps - 1)) for i in range(steps)])
+
+
+# --- models --------------------------------------------------------------------------------------------------------
+
+def _card_for(model: str | Path | None, task: str) -> ModelCard:
+    card = default_model(task) if model is None else find_model(model)
+    if card.task != task:
+        raise UnsupportedModelError(
+            f"model {card.name} is a {describe_task(card.task)} model; this needs a {describe_task(task)} model"
+        )
+    if not card.latent_size or not card.resolution:
+        raise UnsupportedModelError(f"model {card.name} does not say its latent_size and resolution in its card")
+    return card
+
+
+def generator_card(model: str | Path | None = None) -> ModelCard:
+    return _card_for(model, "generate")
+
+
+def vae_pair(encoder: str | Path | None = None, decoder: str | Path | None = None) -> VAEPair:
+    """The encoder and its decoder: the decoder named by the encoder's card (`pair`) unless one is given."""
+    enc = _card_for(encoder, "encode")
+    if decoder is None:
+        partner = read_metadata_props(enc.path).get("pair", "").strip()
+        beside = enc.path.with_name(f"{partner}.onnx")
+        if partner and beside.is_file():
+            decoder = beside
+        elif partner:
+            try:
+                decoder = find_model(partner).path
+            except ModelNotFoundError:
+                decoder = None
+    dec = _card_for(decoder, "decode")
+    if (dec.latent_size, dec.resolution) != (enc.latent_size, enc.resolution):
+        raise ModelError(
+            f"models {enc.name} and {dec.name} do not belong together: latent {enc.latent_size} vs "
+            f"{dec.latent_size}, resolution {enc.resolution} vs {dec.resolution}"
+        )
+    return VAEPair(enc, dec)
+
+
+def _run_batched(card: ModelCard, inputs: np.ndarray, device: str, progress: Progress | None,
+                 cancel: CancelToken | None, message: str, start: float = 0.0, end: float = 1.0) -> np.ndarray:
+    session = get_session(card.path, device)
+    outputs = []
+    for first in range(0, len(inputs), _BATCH):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        outputs.append(session.run(np.ascontiguousarray(inputs[first : first + _BATCH], dtype=np.float32)))
+        if progress is not None:
+            done = min(len(inputs), first + _BATCH)
+            progress(start + (end - start) * done / len(inputs), f"{message} {done} of {len(inputs)}")
+    return np.concatenate(outputs)
+
+
+def decode_latents(card: ModelCard, latents: np.ndarray, device: str = "auto", progress: Progress | None = None,
+                   cancel: CancelToken | None = None, start: float = 0.0, end: float = 1.0) -> list[Image]:
+    """Images from a generator or decoder: (N, latent) -> N images of the card's resolution."""
+    latents = np.asarray(latents, np.float32)
+    if latents.ndim != 2 or latents.shape[1] != card.latent_size:
+        raise PipelineError(f"model {card.name} takes latents of size {card.latent_size}, got {latents.shape}")
+    pixels = _run_batched(card, latents, device, progress, cancel, "drawing image", start, end)
+    return [image_from_array(np.clip(p.transpose(1, 2, 0), 0.0, 1.0)) for p in pixels]
+
+
+def to_model_input(image: Image, resolution: int) -> np.ndarray:
+    """(3, R, R) float32: alpha over white (the training background), centre square, resized with Lanczos."""
+    rgb = image.rgb
+    if image.alpha is not None:
+        rgb = rgb * image.alpha[:, :, None] + (1.0 - image.alpha[:, :, None])
+    h, w = rgb.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = rgb[top : top + side, left : left + side]
+    if side != resolution:
+        channels = [
+            np.asarray(PILImage.fromarray(np.ascontiguousarray(square[:, :, c], np.float32), mode="F").resize(
+                (resolution, resolution), PILImage.Resampling.LANCZOS))
+            for c in range(3)
+        ]
+        square = np.stack(channels, axis=2)
+    return np.clip(square, 0.0, 1.0).transpose(2, 0, 1).astype(np.float32)
+
+
+def encode(images: Sequence[Image], pair: VAEPair, device: str = "auto") -> np.ndarray:
+    """(N, latent): the posterior means of the images (the encoder's first output, mu)."""
+    batch = np.stack([to_model_input(im, pair.resolution) for im in images])
+    return _run_batched(pair.encoder, batch, device, None, None, "encoding image")
+
+
+# --- operations ----------------------------------------------------------------------------------------------------
+
+def _check_count(value: object, what: str, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= MAX_IMAGES:
+        raise PipelineError(f"{what} must be a whole number from {low} to {MAX_IMAGES}, not {value!r}")
+    return int(value)
+
+
+def _check_seed(seed: object) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < _SEED_LIMIT:
+        raise PipelineError(f"seed must be a whole number from 0 to 2^63-1, not {seed!r}")
+
+
+def _check_device(device: str) -> None:
+    if device not in DEVICES:
+        raise PipelineError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
+
+
+def generate(n: int, seed: int = 0, *, model: str | Path | None = None, device: str = "auto",
+             progress: Progress | None = None, cancel: CancelToken | None = None) -> list[Image]:
+    """n new images from the GAN; image i is the image of seed + i."""
+    n = _check_count(n, "the number of images")
+    _check_seed(seed)
+    _check_seed(seed + n - 1)
+    _check_device(device)
+    card = generator_card(model)
+    latents = np.stack([latent_for_seed(seed + i, card.latent_size) for i in range(n)])
+    images = decode_latents(card, latents, device, progress, cancel)
+    if progress is not None:
+        progress(1.0, f"generated {n} image{'s' if n > 1 else ''}")
+    return images
+
+
+def interpolate(a: int | Image, b: int | Image, steps: int, *, model: str | Path | None = None,
+                encoder: str | Path | None = None, decoder: str | Path | None = None, device: str = "auto",
+                progress: Progress | None = None, cancel: CancelToken | None = None) -> list[Image]:
+    """`steps` images from a to b, ends included: GAN seeds (two ints) or two images (through the VAE).
+
+    With seeds, the first and last images are exactly `generate(1, a)` and `generate(1, b)`; with images, they
+    are the VAE's reconstructions of a and b.
+    """
+    steps = _check_count(steps, "the number of steps", low=2)
+    _check_device(device)
+    seeds = [isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in (a, b)]
+    if all(seeds):
+        card = generator_card(model)
+        za, zb = latent_for_seed(int(a), card.latent_size), latent_for_seed(int(b), card.latent_size)
+    elif not any(seeds) and isinstance(a, Image) and isinstance(b, Image):
+        pair = vae_pair(encoder, decoder)
+        card = pair.decoder
+        za, zb = encode([a, b], pair, device)
+    else:
+        raise PipelineError("interpolate needs two GAN seeds (whole numbers) or two images, not a mix")
+    images = decode_latents(card, slerp_path(za, zb, steps), device, progress, cancel)
+    if progress is not None:
+        progress(1.0, f"blended in {steps} steps")
+    return images
+
+
+def variations(image: Image, n: int, strength: float, *, seed: int = 0, encoder: str | Path | None = None,
+               decoder: str | Path | None = None, device: str = "auto", progress: Progress | None = None,
+               cancel: CancelToken | None = None) -> list[Image]:
+    """n variations of an image: its VAE latent slerped towards the latents of seeds seed..seed+n-1 by strength."""
+    n = _check_count(n, "the number of variations")
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
+        raise PipelineError(f"strength must be a number from 0 to 1, not {strength!r}")
+    _check_seed(seed)
+    _check_seed(seed + n - 1)
+    _check_device(device)
+    pair = vae_pair(encoder, decoder)
+    if progress is not None:
+        progress(0.0, "encoding the image")
+    (mu,) = encode([image], pair, device)
+    latents = np.stack([slerp(mu, latent_for_seed(seed + i, pair.latent_size), float(strength)) for i in range(n)])
+    images = decode_latents(pair.decoder, latents, device, progress, cancel, start=0.1)
+    if progress is not None:
+        progress(1.0, f"made {n} variation{'s' if n > 1 else ''}")
+    return images
+
+
+Operation = Callable[..., list[Image]]

@@ -1,0 +1,179 @@
+"""The Batch dock end to end: real (tiny) ONNX models, a folder of good, corrupt and non-image files, preview,
+run in the background while the window stays usable, pause, cancel, resume, the history as the pipeline, CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx_models
+import pytest
+from PIL import Image as PILImage
+from ui_helpers import JOB_TIMEOUT_MS, open_image, run_operation
+
+from imagestudio.core.batch import MANIFEST_NAME
+from imagestudio.ui.batch_dock import HISTORY, PRESET, BatchDock
+from imagestudio.ui.main_window import MainWindow
+from imagestudio.ui.settings import AppSettings
+
+
+@pytest.fixture
+def window(qtbot) -> MainWindow:
+    window = MainWindow(AppSettings())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def write_photo(path: Path, size: tuple[int, int] = (24, 16), seed: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    PILImage.fromarray(pixels).save(path)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "in"
+    write_photo(root / "a.png", seed=1)
+    write_photo(root / "sub" / "b.jpg", seed=2)
+    (root / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    (root / "readme.txt").write_text("not an image")
+    write_photo(root / ".hidden.png")
+    return root
+
+
+def wait_batch(qtbot, dock: BatchDock) -> None:
+    qtbot.waitUntil(lambda: not dock.runner.busy, timeout=JOB_TIMEOUT_MS)
+
+
+def set_up(dock: BatchDock, source: Path, out: Path, pipeline: str = "upscale-x2", **options) -> None:
+    dock.input_edit.setText(str(source))
+    dock.output_edit.setText(str(out))
+    dock.recursive.setChecked(options.get("recursive", True))
+    dock.template_edit.setText(options.get("template", "{stem}_x2.{ext}"))
+    dock.choose_pipeline(pipeline, options.get("preset"))
+
+
+def test_choose_folders_through_the_dialogs(qtbot, window, dialog_recorder, folder, tmp_path) -> None:
+    dock = window.batch_dock
+    dialog_recorder.folders.extend([folder, tmp_path / "out"])
+    buttons = [b for b in dock.widget().findChildren(type(dock.run_button)) if b.text() == "…"]
+    for button in buttons:
+        button.click()
+    assert (dock.input_edit.text(), dock.output_edit.text()) == (str(folder), str(tmp_path / "out"))
+
+
+def test_preview_lists_outputs_and_writes_nothing(qtbot, window, folder, tmp_path, bundled_upscalers) -> None:
+    dock = window.batch_dock
+    set_up(dock, folder, tmp_path / "out")
+    dock.preview_button.click()
+    wait_batch(qtbot, dock)
+    assert dock.cell("a.png", 1) == "a_x2.png" and dock.cell("sub/b.jpg", 1) == "sub/b_x2.jpg"
+    assert dock.cell("a.png", 2) == "to do"
+    rows = {dock.table.item(r, 0).text(): dock.table.item(r, 3).text() for r in range(dock.table.rowCount())}
+    assert "not an image" in rows["readme.txt"] and ".hidden.png" not in rows
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_reports_each_file_and_exports_csv(qtbot, window, folder, tmp_path, bundled_upscalers,
+                                               dialog_recorder) -> None:
+    dock = window.batch_dock
+    set_up(dock, folder, tmp_path / "out")
+    dock.run_button.click()
+    assert dock.runner.busy and not window.runner.busy, "the batch runs beside editing, not instead of it"
+    assert window.files.open_action.isEnabled()
+    wait_batch(qtbot, dock)
+    assert (dock.cell("a.png", 2), dock.cell("sub/b.jpg", 2), dock.cell("corrupt.png", 2)) == \
+        ("done", "done", "failed")
+    assert PILImage.open(tmp_path / "out" / "sub" / "b_x2.jpg").size == (48, 32)
+    assert dock.status_label.text().startswith("Finished: 2 done, 1 skipped, 1 failed")
+    assert dock.overall.value() == 100
+    dialog_recorder.save_path = tmp_path / "report.csv"
+    assert dock.export_button.isEnabled()
+    dock.export_button.click()
+    lines = (tmp_path / "report.csv").read_text().splitlines()
+    assert lines[0].startswith("input,status") and any(line.startswith("corrupt.png,failed") for line in lines)
+
+    dock.run_button.click()  # a rerun skips everything that is done
+    wait_batch(qtbot, dock)
+    assert dock.cell("a.png", 2) == "skipped" and "already done" in dock.cell("a.png", 3)
+
+
+def test_a_bad_setup_is_a_dialog_not_a_crash(qtbot, window, dialog_recorder, folder, tmp_path) -> None:
+    dock = window.batch_dock
+    dock.run_button.click()
+    set_up(dock, folder, tmp_path / "out", template="../{stem}.{ext}")
+    dock.run_button.click()
+    set_up(dock, folder, tmp_path / "out", pipeline=HISTORY)
+    dock.run_button.click()
+    set_up(dock, folder, tmp_path / "out")  # no upscale model installed
+    dock.run_button.click()
+    wait_batch(qtbot, dock)
+    messages = [message for _title, message in dialog_recorder.errors]
+    assert "choose both an input folder and an output folder" in messages[0]
+    assert "inside the output folder" in messages[1] or "'..'" in messages[1]
+    assert "no edits in its history" in messages[2]
+    assert "no model is installed for upscale" in messages[3]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_current_image_history_is_the_pipeline(qtbot, window, folder, tmp_path, photo,
+                                                   bundled_upscalers) -> None:
+    open_image(qtbot, window, photo)
+    run_operation(qtbot, window, "upscale4")
+    dock = window.batch_dock
+    set_up(dock, folder, tmp_path / "out", pipeline=HISTORY, template="{stem}.png")
+    dock.format_combo.setCurrentIndex(dock.format_combo.findData("PNG"))
+    dock.run_button.click()
+    wait_batch(qtbot, dock)
+    assert PILImage.open(tmp_path / "out" / "a.png").size == (96, 64)
+    assert PILImage.open(tmp_path / "out" / "sub" / "b.png").format == "PNG"
+
+
+def test_a_preset_file_is_the_pipeline(qtbot, window, folder, tmp_path, bundled_upscalers,
+                                       dialog_recorder) -> None:
+    from imagestudio.core.batch import load_pipeline
+
+    preset = tmp_path / "x4.json"
+    preset.write_text(load_pipeline("upscale-x4").to_json())
+    dock = window.batch_dock
+    dialog_recorder.preset_path = preset
+    dock.pipeline_combo.setCurrentIndex(dock.pipeline_combo.findData(PRESET))
+    dock.pipeline_combo.activated.emit(dock.pipeline_combo.currentIndex())
+    assert dock.pipeline_combo.currentText() == "Preset x4.json"
+    set_up(dock, folder, tmp_path / "out", pipeline=PRESET, preset=preset, recursive=False)
+    dock.run_button.click()
+    wait_batch(qtbot, dock)
+    assert PILImage.open(tmp_path / "out" / "a_x2.png").size == (96, 64)
+
+
+def test_pause_cancel_and_resume(qtbot, window, tmp_path, models, model_dirs) -> None:
+    models("heavy", "slow.onnx", model_dirs["bundled"], channels=32, layers=6,
+           metadata=onnx_models.card("denoise", "denoise", 1, receptive_radius="8"))
+    for index in range(6):
+        write_photo(tmp_path / "in" / f"p{index}.png", (96, 96), seed=index)
+    dock = window.batch_dock
+    set_up(dock, tmp_path / "in", tmp_path / "out", pipeline="denoise", template="{stem}.{ext}")
+    dock.run_button.click()
+    qtbot.waitUntil(lambda: dock.pause_button.isEnabled(), timeout=JOB_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: "1 done" in dock.status_label.text(), timeout=JOB_TIMEOUT_MS)
+    dock.pause_button.click()
+    assert dock.pause_button.text() == "Resume"
+    qtbot.waitUntil(lambda: "paused" in dock.status_label.text(), timeout=JOB_TIMEOUT_MS)
+    qtbot.wait(300)  # the writer still saves what the model had finished
+    done_while_paused = dock.status_label.text()
+    qtbot.wait(400)
+    assert dock.status_label.text() == done_while_paused, "nothing moves while paused"
+    assert "left" in done_while_paused, "an estimate of the time left is shown"
+    dock.cancel_button.click()
+    wait_batch(qtbot, dock)
+    assert dock.status_label.text().startswith("Cancelled:")
+    finished = len(dock.report.done)
+    assert 1 <= finished < 6 and dock.pause_button.text() == "Pause"
+    assert (tmp_path / "out" / MANIFEST_NAME).is_file()
+
+    dock.run_button.click()  # resumes: the finished files are skipped, the rest are done
+    wait_batch(qtbot, dock)
+    assert len(dock.report.skipped) == finished and len(dock.report.done) == 6 - finished
