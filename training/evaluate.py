@@ -89,10 +89,16 @@ def onnx_restorer(path: Path) -> Restorer:
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
+    meta = session.get_modelmeta().custom_metadata_map
+    multiple, scale = int(meta.get("tile_multiple", 1)), int(meta.get("scale", 1))
 
     def restore(rgb: np.ndarray) -> np.ndarray:
-        x = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
-        return np.clip(session.run(None, {name: x})[0][0].transpose(1, 2, 0), 0, 1)
+        h, w = rgb.shape[:2]
+        # Reflect-pad to the model's size multiple (a U-Net needs multiples of 4), then crop back.
+        padded = np.pad(rgb, ((0, -h % multiple), (0, -w % multiple), (0, 0)), mode="reflect")
+        x = np.ascontiguousarray(padded.transpose(2, 0, 1)[None], dtype=np.float32)
+        out = session.run(None, {name: x})[0][0].transpose(1, 2, 0)
+        return np.clip(out[:h * scale, :w * scale], 0, 1)
 
     return restore
 
