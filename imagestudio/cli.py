@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TextIO
 
 import imagestudio
-from imagestudio.core.errors import Cancelled, ImageSaveError, ImageStudioError
-from imagestudio.core.image import SUPPORTED_SUFFIXES, load_image, save_image
+from imagestudio.core.errors import Cancelled, ImageSaveError, ImageStudioError, ImageTooLargeError
+from imagestudio.core.image import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES, load_image, save_image
 from imagestudio.core.models import (
     ModelCard,
     bundled_models_dir,
@@ -133,7 +133,10 @@ def _run_operation(args: argparse.Namespace, notices: _NoticeHandler) -> int:
     input_path = Path(args.input)
     output = Path(args.output) if args.output else default_output_path(input_path, args.command)
     _check_output(input_path, output)
-    image = load_image(input_path)
+    image = load_image(input_path, max_pixels=max_pixels(args))
+    if image.meta.frame_count > 1:  # said, not silently dropped: the result is a still of frame 1
+        print(f"{PROG}: {input_path.name} is animated ({image.meta.frame_count} frames); only the first frame is "
+              "processed", file=sys.stderr)
     params = _params_for(args)
     started = time.monotonic()
     bar = ProgressBar(OPERATIONS[args.command].title, sys.stderr, enabled=not args.quiet)
@@ -194,7 +197,28 @@ def _add_run_options(parser: argparse.ArgumentParser, op: str) -> None:
     parser.add_argument("-o", "--output", metavar="OUT", help=f"file to write (default: <stem>_{op}.<ext> beside IN)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
     parser.add_argument("--tile", type=_positive_int, metavar="N", help="tile side in pixels (default: automatic)")
+    add_max_megapixels_option(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+
+def add_max_megapixels_option(parser: argparse.ArgumentParser) -> None:
+    default = DEFAULT_MAX_PIXELS / 1e6
+    parser.add_argument("--max-megapixels", type=_megapixels, default=default, metavar="MP",
+                        help=f"refuse larger images before decoding them (default: {default:g})")
+
+
+def max_pixels(args: argparse.Namespace) -> int:
+    return int(round(args.max_megapixels * 1e6))
+
+
+def _megapixels(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (value > 0 and value < 1e6):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected a positive number of megapixels, not '{text}'")
+    return value
 
 
 def _add_model_option(parser: argparse.ArgumentParser) -> None:
@@ -270,7 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANCELLED
     except (ImageStudioError, _UsageError) as exc:
         _finish_line(notices)
-        print(f"{PROG}: {_one_line(exc)}", file=sys.stderr)
+        too_large = isinstance(exc, ImageTooLargeError) and "limit" in str(exc)
+        hint = " (raise it with --max-megapixels)" if too_large else ""
+        print(f"{PROG}: {_one_line(exc)}{hint}", file=sys.stderr)
         return EXIT_USER_ERROR
     finally:
         core_log.removeHandler(notices)

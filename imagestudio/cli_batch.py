@@ -58,6 +58,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="skip files an earlier run finished with the same input and pipeline (from the manifest)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
+    from imagestudio.cli import add_max_megapixels_option  # the CLI module imports this one
+
+    add_max_megapixels_option(parser)
     parser.add_argument("--report", metavar="FILE.csv", help="write the per-file report as CSV")
     parser.add_argument("--dry-run", action="store_true", help="list each file and its output name; write nothing")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -78,8 +81,10 @@ def build_spec(args: argparse.Namespace) -> BatchSpec:
     rule = OutputRule(format=args.format, quality=args.quality, template=args.name, conflict=args.conflict)
     include = tuple(p for text in args.include for p in split_patterns(text))
     exclude = tuple(p for text in args.exclude for p in split_patterns(text))
+    from imagestudio.cli import max_pixels  # the CLI module imports this one
+
     return BatchSpec(Path(args.input_dir), Path(args.output_dir), pipeline, rule, recursive=args.recursive,
-                     include=include, exclude=exclude, resume=args.resume)
+                     include=include, exclude=exclude, resume=args.resume, max_pixels=max_pixels(args))
 
 
 def run(args: argparse.Namespace, notices) -> int:  # noqa: ANN001 - cli._NoticeHandler, imported lazily

@@ -22,6 +22,8 @@ def model_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
         folder.mkdir()
     monkeypatch.setenv(BUNDLED_DIR_ENV, str(dirs["bundled"]))
     monkeypatch.setenv(USER_DIR_ENV, str(dirs["user"]))
+    # The user data folder too (the GUI's crash autosave lives there): no test reads or writes the real one.
+    monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(root / "user-data"))
     return dirs
 
 

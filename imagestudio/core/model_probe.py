@@ -66,6 +66,10 @@ def probe_model(path: Path) -> ProbeResult:
         except ModelError:
             continue
         scale = _scale_of(session, x.shape, y.shape)
+        if not np.isfinite(y).all():  # refused when added, not discovered later as black pixels in a photo
+            raise UnsupportedModelError(
+                f"model {session.path.name} produced invalid values (NaN or infinity) on a test image"
+            )
         radius = _receptive_radius(session, multiple, scale, rng)
         return ProbeResult(scale=scale, tile_multiple=multiple, receptive_radius=radius)
     raise UnsupportedModelError(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from imagestudio.core.errors import DeviceError, ModelError
+from imagestudio.core.model_probe import check_image_model_signature
 from imagestudio.core.models import ModelCard
 from imagestudio.core.progress import CancelToken, Progress
 from imagestudio.core.runtime import DeviceOutOfMemoryError, ModelSession, get_session
@@ -157,6 +158,12 @@ def _card_adapter(card: ModelCard, session: ModelSession) -> RunTile:
                 f"model {card.name} turned a {height}×{width} tile into {'×'.join(map(str, y.shape[2:]))}, "
                 f"but its card says ×{card.scale}"
             )
+        if not np.isfinite(y).all():
+            # NaN would be saved as black and inf as white without a word; a broken model must say so instead.
+            raise ModelError(
+                f"model {card.name} produced invalid values (NaN or infinity) for a {height}×{width} tile; "
+                "its output was discarded — the model file is broken or was exported wrongly"
+            )
         if bgr:
             y = y[:, ::-1]
         if card.output_range != (0.0, 1.0):
@@ -181,6 +188,9 @@ def run_model_tiled(
     Out of memory: halve the tile and start again; at the smallest tile on the GPU, move to the CPU.
     """
     session = get_session(card.path, device)  # a CUDA fallback is logged once by the runtime
+    # A carded model is never probed: a wrong input rank or channel count would otherwise surface as an
+    # onnxruntime error per tile instead of one clear refusal.
+    check_image_model_signature(session)
     side = choose_tile(tile, session.device, card.receptive_radius, blend, card.tile_multiple)
     smallest = choose_tile(MIN_TILE, session.device, card.receptive_radius, blend, card.tile_multiple)
     while True:

@@ -15,7 +15,6 @@ from imagestudio.ui.resources import app_icon
 from imagestudio.ui.settings import APPLICATION, ORGANISATION, AppSettings
 from imagestudio.ui.settings_dialog import apply_theme
 from imagestudio.ui.smoke import report_when_shown, smoke_mode
-from imagestudio.ui.worker import Job
 
 
 def create_application(argv: list[str]) -> tuple[QApplication, list[str]]:
@@ -36,20 +35,14 @@ def create_application(argv: list[str]) -> tuple[QApplication, list[str]]:
 
 
 def create_window(image_path: Path | None = None) -> MainWindow:
-    window, _opening = _create_window(image_path)
-    return window
-
-
-def _create_window(image_path: Path | None) -> tuple[MainWindow, Job | None]:
     settings = AppSettings()
     apply_theme(settings.get("ui/theme_follows_system"))
     window = MainWindow(settings)
     # Work lost in a crash comes first; the file asked for opens only if nothing was restored over it.
     restoring = None if smoke_mode() else window.autosave.offer_restore()
-    opening = None
     if image_path is not None and restoring is None:
-        opening = window.files.open_path(image_path)
-    return window, opening
+        window.files.open_path(image_path)
+    return window
 
 
 def run(argv: list[str]) -> int:
@@ -58,10 +51,10 @@ def run(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app, arguments = create_application(argv)
     paths = [arg for arg in arguments if not arg.startswith("-")]
-    window, opening = _create_window(Path(paths[0]) if paths else None)
+    window = create_window(Path(paths[0]) if paths else None)
     window.show()
     if smoke_mode():
-        report_when_shown(window, opening, started)
+        report_when_shown(window, expecting_image=bool(paths), started=started)
     return app.exec()
 
 

@@ -240,7 +240,8 @@ class BatchDock(QDockWidget):
         return BatchSpec(Path(self.input_edit.text().strip()).expanduser(),
                          Path(self.output_edit.text().strip()).expanduser(), self.pipeline(), rule,
                          recursive=self.recursive.isChecked(), include=split_patterns(self.include_edit.text()),
-                         exclude=split_patterns(self.exclude_edit.text()), resume=self.resume_check.isChecked())
+                         exclude=split_patterns(self.exclude_edit.text()), resume=self.resume_check.isChecked(),
+                         max_pixels=self._window.settings.max_pixels)
 
     def _checked_spec(self) -> BatchSpec | None:
         try:

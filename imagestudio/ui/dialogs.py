@@ -66,6 +66,18 @@ def ask_unsaved_changes(parent: QWidget | None, name: str) -> UnsavedChoice:
     return "cancel"
 
 
+def ask_restore_session(parent: QWidget | None, summary: str) -> bool:
+    """After a crash: restore the autosaved image and history? No discards the autosave."""
+    answer = QMessageBox.question(
+        parent,
+        "Restore unsaved work?",
+        f"ImageStudio did not close properly last time. Restore the unsaved image?\n\n{summary}",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.Yes,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def ask_open_image(parent: QWidget | None, folder: str) -> Path | None:
     path, _ = QFileDialog.getOpenFileName(parent, "Open image", folder, IMAGE_FILTER)
     return Path(path) if path else None

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from imagestudio.core.errors import ImageTooLargeError
 from imagestudio.core.image import Image, load_image, save_image
 from imagestudio.ui import dialogs
 from imagestudio.ui.dialogs import SAVE_FORMATS, SaveTarget, format_for_suffix
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from imagestudio.ui.main_window import MainWindow
 
 
-def _load(path: Path) -> tuple[Image, DisplayImage]:
-    image = load_image(path)
+def _load(path: Path, max_pixels: int) -> tuple[Image, DisplayImage]:
+    image = load_image(path, max_pixels=max_pixels)
     return image, build_display(image)
 
 
@@ -77,7 +78,8 @@ class FileController(QObject):
         if not self._confirm_discard("open", pending_open=Path(path)):
             return None
         path = Path(path)
-        job = Job(f"Opening {path.name}", lambda progress, cancel: _load(path))
+        limit = self._window.settings.max_pixels
+        job = Job(f"Opening {path.name}", lambda progress, cancel: _load(path, limit))
         job.succeeded.connect(self._opened)
         job.failed.connect(self._open_failed)
         self._opening = path
@@ -91,10 +93,17 @@ class FileController(QObject):
         document = Document(image, display, path, self._window.settings.history_limit_bytes)
         self._window.set_document(document)
         self._remember(path)
+        if image.meta.frame_count > 1:  # said, not silently dropped: edits and saves work on this one frame
+            self._window.statusBar().showMessage(
+                f"{path.name} is animated: showing frame 1 of {image.meta.frame_count}; "
+                "edits and saves use this frame only", 15000)
 
     @Slot(object, str)
     def _open_failed(self, error: Exception, details: str) -> None:
-        dialogs.show_error(self._window, "Could not open the image", str(error), details)
+        message = str(error)
+        if isinstance(error, ImageTooLargeError) and "limit" in message:
+            message += ". The limit can be raised in Preferences (Largest image)."
+        dialogs.show_error(self._window, "Could not open the image", message, details)
 
     def _remember(self, path: Path) -> None:
         settings = self._window.settings

@@ -16,6 +16,7 @@ from imagestudio import __version__
 from imagestudio.core.image import SUPPORTED_SUFFIXES
 from imagestudio.core.runtime import expected_provider
 from imagestudio.ui import dialogs
+from imagestudio.ui.autosave import Autosaver
 from imagestudio.ui.batch_dock import BatchDock
 from imagestudio.ui.canvas import ImageCanvas
 from imagestudio.ui.compare import CompareController
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self.models_dock = ModelsDock(self.runner, self)
         self.gallery_dock = GalleryDock(self)
         self.batch_dock = BatchDock(self)
+        self.autosave = Autosaver(self)  # the shown image and its history, written after every change
         self._window_menu = QMenu("&Window", self)
         self._build_menus()
         self.addToolBar(self.operations.toolbar)
@@ -149,6 +151,8 @@ class MainWindow(QMainWindow):
         status.progress.cancel_requested.connect(self.runner.cancel_all)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_actions)
+        self.undo_stack.indexChanged.connect(self.autosave.schedule)
+        self.undo_stack.cleanChanged.connect(self.autosave.schedule)
         self.operations.run_requested.connect(self.edits.run_operation)
         self.history_dock.save_preset_requested.connect(self.edits.save_history_as_preset)
         self.history_dock.apply_preset_requested.connect(self.edits.apply_preset)
@@ -288,6 +292,7 @@ class MainWindow(QMainWindow):
         self.runner.cancel_all()
         self.batch_dock.shutdown()  # finished files stay in its manifest: a rerun resumes
         self.runner.wait(10_000)
+        self.autosave.shutdown()  # a clean exit: nothing to offer at the next start
         self.save_layout()
         if self.document is not None:
             self.document.close()

@@ -11,6 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from imagestudio.core.image import DEFAULT_MAX_PIXELS
+
 ORGANISATION = "ImageStudio"
 APPLICATION = "ImageStudio"
 
@@ -35,6 +37,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("output/keep_metadata", bool, True, "Carry EXIF and the ICC profile over to saved files."),
     Setting("history/memory_limit_mb", int, 1024,
             "Memory for undo states; older states are written to a temporary folder and read back on undo."),
+    Setting("files/max_megapixels", int, DEFAULT_MAX_PIXELS // 1_000_000,
+            "Larger images are refused before decoding (protects memory from huge or hostile files)."),
     Setting("ui/theme_follows_system", bool, True, "Follow the system's light or dark theme; off forces light."),
     Setting("files/recent", list, [], "Recently opened files, newest first."),
     Setting("files/last_folder", str, "", "Folder the last open or save dialog showed."),
@@ -83,6 +87,11 @@ class AppSettings:
     def tile(self) -> int | None:
         size = self.get("processing/tile_size")
         return size if size > 0 else None
+
+    @property
+    def max_pixels(self) -> int:
+        """The open/batch pixel limit; at least 1 MP so a bad value in the file cannot refuse every photo."""
+        return max(1, self.get("files/max_megapixels")) * 1_000_000
 
     @property
     def history_limit_bytes(self) -> int:

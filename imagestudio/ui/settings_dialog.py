@@ -47,6 +47,12 @@ class SettingsDialog(QDialog):
         self.history_limit.setSuffix(" MB")
         self.history_limit.setValue(settings.get("history/memory_limit_mb"))
         self.history_limit.setToolTip("Older undo states beyond this are kept in a temporary folder")
+        self.max_megapixels = QSpinBox()
+        self.max_megapixels.setRange(1, 100_000)
+        self.max_megapixels.setSingleStep(50)
+        self.max_megapixels.setSuffix(" MP")
+        self.max_megapixels.setValue(settings.get("files/max_megapixels"))
+        self.max_megapixels.setToolTip("Images with more pixels are refused before decoding, to protect memory")
         self.theme = QCheckBox("Follow the system's light or dark theme")
         self.theme.setChecked(settings.get("ui/theme_follows_system"))
 
@@ -60,6 +66,7 @@ class SettingsDialog(QDialog):
         form.addRow("JPEG/WEBP quality", self.quality)
         form.addRow("", self.keep_metadata)
         form.addRow("History memory", self.history_limit)
+        form.addRow("Largest image", self.max_megapixels)
         form.addRow("", self.theme)
         form.addRow(buttons)
 
@@ -71,6 +78,7 @@ class SettingsDialog(QDialog):
         settings.set("output/quality", self.quality.value())
         settings.set("output/keep_metadata", self.keep_metadata.isChecked())
         settings.set("history/memory_limit_mb", self.history_limit.value())
+        settings.set("files/max_megapixels", self.max_megapixels.value())
         settings.set("ui/theme_follows_system", self.theme.isChecked())
         settings.sync()
 

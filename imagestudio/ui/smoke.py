@@ -13,7 +13,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from imagestudio.ui.main_window import MainWindow
-from imagestudio.ui.worker import Job
 
 SMOKE_ENV = "IMAGESTUDIO_SMOKE_EXIT_AFTER_SHOWN"
 
@@ -22,7 +21,7 @@ def smoke_mode() -> bool:
     return os.environ.get(SMOKE_ENV) == "1"
 
 
-def report_when_shown(window: MainWindow, opening: Job | None, started: float) -> None:
+def report_when_shown(window: MainWindow, expecting_image: bool, started: float) -> None:
     def report(code: int) -> None:
         poll.stop()
         window.repaint()  # the photo is on screen before we say so
@@ -30,18 +29,13 @@ def report_when_shown(window: MainWindow, opening: Job | None, started: float) -
               flush=True)
         QApplication.instance().exit(code)
 
-    # Polled rather than connected to the job's signals: a small photo can finish loading on the worker before
-    # this function runs, and a signal emitted before a connection exists is never delivered to it.
-    poll = QTimer(window)
-    failed: list[bool] = []
-    if opening is not None:
-        opening.failed.connect(lambda _error, _details: failed.append(True))
-
+    # Polled: the photo loads on the worker and may be done before this runs, so there is no signal to wait for.
     def check() -> None:
-        if opening is None or window.document is not None:
+        if window.document is not None or not expecting_image:
             report(0)
-        elif failed or opening.is_cancelled:
+        elif not window.runner.busy:  # the load ended without a document: it failed
             report(1)
 
+    poll = QTimer(window)
     poll.timeout.connect(check)
     poll.start(10)

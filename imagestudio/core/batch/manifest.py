@@ -7,6 +7,7 @@ bytes (sha256), the pipeline hash and the output name all match a line, and that
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -113,14 +114,34 @@ class Manifest:
             # One write() of a whole line in append mode, then fsync: a crash leaves whole lines and at most one torn.
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-                try:
-                    os.write(fd, b"\n" + line if self._torn_tail else line)
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
             except OSError as exc:
                 raise BatchError(f"cannot write the batch manifest {self.path}: {exc.strerror or exc}") from None
-            self._torn_tail = False
+            start = -1
+            try:
+                start = os.fstat(fd).st_size
+                _write_all(fd, b"\n" + line if self._torn_tail else line)
+                os.fsync(fd)
+                self._torn_tail = False
+            except OSError as exc:
+                # On a full disk write() may store part of the line (found by the disk-full test): cut it off so
+                # the manifest keeps whole lines only; if that fails too, the next line starts on a fresh one.
+                try:
+                    os.ftruncate(fd, start)
+                except (OSError, ValueError):
+                    self._torn_tail = True
+                raise BatchError(f"cannot write the batch manifest {self.path}: {exc.strerror or exc}") from None
+            finally:
+                os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write may write less than asked (a full disk); a short write is retried and a zero write is ENOSPC."""
+    view = memoryview(data)
+    while view:
+        count = os.write(fd, view)
+        if count <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[count:]
 
 
 def _now() -> str:

@@ -14,6 +14,7 @@ from imagestudio.core.batch.discover import Ignored, SourceFile, discover
 from imagestudio.core.batch.errors import BatchError
 from imagestudio.core.batch.manifest import Manifest
 from imagestudio.core.batch.naming import OutputRule, free_name, inside
+from imagestudio.core.image import DEFAULT_MAX_PIXELS
 from imagestudio.core.pipeline import Pipeline
 
 # What the runner does with each planned file.
@@ -32,6 +33,7 @@ class BatchSpec:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     resume: bool = True  # trust the manifest: skip what an earlier run finished with the same input and pipeline
+    max_pixels: int | None = DEFAULT_MAX_PIXELS  # larger inputs fail before decoding (ImageTooLargeError)
 
     def __post_init__(self) -> None:
         self.input_dir, self.output_dir = Path(self.input_dir), Path(self.output_dir)

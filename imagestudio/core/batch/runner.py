@@ -9,11 +9,15 @@ more and marks the files not started. Every written file is recorded in the mani
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from imagestudio.core.batch.errors import BatchError
@@ -56,6 +60,7 @@ class _Work:
     sha256: str
     image: Image
     seconds: float = 0.0
+    frames: int = 1  # of the input: animated files are processed as their first frame, and the report says so
 
 
 class BatchRunner:
@@ -70,8 +75,10 @@ class BatchRunner:
         self._computed: queue.Queue[Any] = queue.Queue(queue_size)
         self._running = threading.Event()
         self._running.set()
-        self._abort = threading.Event()  # a stage crashed: the others stop
+        self._abort = threading.Event()  # a stage crashed, or the output folder is gone: the others stop
         self._crash: BaseException | None = None
+        self._stop_reason: str | None = None  # why the batch stopped early (not a cancel): the output folder went
+        self._output_identity: tuple[int, int] | None = None
         self._lock = threading.Lock()
         self._results: dict[str, FileResult] = {}
         self._paused_at: float | None = None
@@ -114,6 +121,7 @@ class BatchRunner:
             raise BatchError(f"cannot create the output folder {spec.output_dir}: {exc.strerror}") from None
         self._manifest = Manifest(spec.output_dir)
         self._manifest.start_run(spec.pipeline, self._pipeline_sha)
+        self._output_identity = _identity(spec.output_dir)
         report = BatchReport(spec.input_dir, spec.output_dir)
         report.results.extend(FileResult(i.relative, SKIPPED, None, i.reason) for i in self.plan.ignored)
         work = []
@@ -136,7 +144,10 @@ class BatchRunner:
             raise self._crash
         for planned in work:
             if planned.input_rel not in self._results:
-                self._finish(planned, CANCELLED, "the batch was cancelled before this file")
+                if self._stop_reason is not None:
+                    self._finish(planned, FAILED, f"not processed: {self._stop_reason}")
+                else:
+                    self._finish(planned, CANCELLED, "the batch was cancelled before this file")
         report.results.extend(self._results[f.input_rel] for f in self.plan.files)
         report.elapsed = time.monotonic() - self._started
         report.cancelled = self.cancel.cancelled
@@ -201,7 +212,8 @@ class BatchRunner:
                 self._finish(planned, SKIPPED, "already done in an earlier run (same input and pipeline)",
                              output=planned.output_rel(self.spec.output_dir))
                 return None
-            return _Work(planned, sha256, load_image(planned.source.path))
+            image = load_image(planned.source.path, max_pixels=self.spec.max_pixels)
+            return _Work(planned, sha256, image, frames=image.meta.frame_count)
         except ImageStudioError as exc:
             self._finish(planned, FAILED, _one_line(exc))
         except OSError as exc:
@@ -273,20 +285,37 @@ class BatchRunner:
                 return
             if rule.conflict == "rename":
                 target = free_name(target, set())
+        written: Path | None = None
+        if _identity(out_dir) != self._output_identity:
+            # Deleted, moved, or its drive unmounted (which leaves an empty mount point that would swallow the
+            # outputs): every remaining file would fail the same way, so the batch stops here.
+            reason = f"the output folder {out_dir} has disappeared (deleted, moved or unmounted)"
+            with self._lock:
+                self._stop_reason = self._stop_reason or reason
+            self._abort.set()
+            self._finish(planned, FAILED, reason)
+            return
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_subfolders(out_dir, target.parent)
             fmt = None if rule.format == "same" else rule.format
-            save_image(item.image, target, format=fmt, quality=rule.quality, keep_metadata=rule.keep_metadata)
+            written = save_image(item.image, target, format=fmt, quality=rule.quality,
+                                 keep_metadata=rule.keep_metadata)
             output_rel = target.relative_to(out_dir).as_posix()
             self._manifest.record(planned.input_rel, item.sha256, self._pipeline_sha, output_rel)
-        except ImageStudioError as exc:
-            self._finish(planned, FAILED, _one_line(exc))
+        except (ImageStudioError, OSError) as exc:
+            if written is not None:
+                # Written but not recorded (the disk filled up before the manifest line): a FAILED file must not
+                # leave an output that a rerun would take for finished work.
+                with suppress(OSError):
+                    written.unlink()
+            reason = _one_line(exc) if isinstance(exc, ImageStudioError) else \
+                f"cannot write {target.name}: {exc.strerror or exc}"
+            self._finish(planned, FAILED, reason)
             return
-        except OSError as exc:
-            self._finish(planned, FAILED, f"cannot write {target.name}: {exc.strerror or exc}")
-            return
-        self._finish(planned, DONE, planned.reason if planned.action != RESUME else "redone: input or pipeline "
-                     "changed since the earlier run", output=output_rel, seconds=item.seconds)
+        note = planned.reason if planned.action != RESUME else "redone: input or pipeline changed since the earlier run"
+        if item.frames > 1:
+            note = "; ".join(filter(None, [note, f"animated: only the first of {item.frames} frames was processed"]))
+        self._finish(planned, DONE, note, output=output_rel, seconds=item.seconds)
 
     @staticmethod
     def _drain(source: queue.Queue) -> None:
@@ -334,6 +363,24 @@ class BatchRunner:
             current=current, file_fraction=fraction_now, fraction=units / total if total else 1.0,
             elapsed=elapsed, eta=eta, paused=self.paused, message=message,
         ))
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
+
+
+def _make_subfolders(out_dir: Path, folder: Path) -> None:
+    """Creates the template's sub-folders, never the output folder itself: if that vanished mid-batch (a drive
+    unplugged, a folder deleted), recreating it would scatter outputs where the user no longer looks."""
+    if not out_dir.is_dir():
+        raise BatchError(f"the output folder {out_dir} has disappeared (deleted, moved or unmounted)")
+    for part in reversed([folder, *folder.parents][: len(folder.relative_to(out_dir).parts)]):
+        with suppress(FileExistsError):
+            part.mkdir()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -7,10 +7,11 @@ import os
 import re
 import stat
 import struct
+import threading
 import warnings
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +32,23 @@ from imagestudio.core.imageio.metadata import exif_for_meta, read_dpi, read_orie
 # Pillow's decompression-bomb guard stays on, at our own limit: its warning would otherwise refuse a 100 MP camera
 # photo (default 89.5 MP) that our configurable max_pixels allows.
 PILImage.MAX_IMAGE_PIXELS = max(PILImage.MAX_IMAGE_PIXELS or 0, DEFAULT_MAX_PIXELS)
+_guard_lock = threading.Lock()
+
+# Pillow's UserWarnings are about damage it has already worked around ("Corrupt EXIF data", "Tag data larger than
+# file"...); we handle those files (EXIF dropped, orientation 1), and the warnings would only print stray source
+# lines on the CLI's stderr. The decompression-bomb warning is a RuntimeWarning and is not affected.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 log = logging.getLogger(__name__)
 
 # What Pillow raises for damaged pixel data, depending on the format and how the data is broken.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
+# Also these, from Pillow's plugins on damaged headers of later frames (found by fuzzing: a TIFF whose next-IFD
+# pointer leads to garbage raises TypeError "Missing dimensions" from n_frames).
+_PILLOW_ERRORS = (*_DECODE_ERRORS, TypeError, KeyError)
 _READABLE = "JPEG, PNG, WebP, TIFF, BMP and GIF"
+# O_NONBLOCK: opening a FIFO that was swapped in after a check must not block the app forever.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image:
@@ -48,14 +60,26 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     """
     path = Path(path)
     _check_file(path)
+    _allow_in_pillow(max_pixels)
     try:
-        file = open(path, "rb")  # noqa: SIM115 - we own the handle so it is closed whatever Pillow raises
+        # Open, then check what was opened: the file checked above may have been swapped for a FIFO meanwhile.
+        file = os.fdopen(os.open(path, _OPEN_FLAGS), "rb")
     except OSError as error:
         raise ImageLoadError(_cannot_read(path, error)) from error
     with file:
-        im = _open(path, file)
+        _check_stat(path, os.fstat(file.fileno()))
+        im = _open(path, file, max_pixels)
         with im:
             return _read(path, im, max_pixels)
+
+
+def _allow_in_pillow(max_pixels: int | None) -> None:
+    """A user limit above Pillow's bomb guard raises the guard, else Pillow would refuse what the user allowed.
+    The guard only ever goes up, to a limit some caller asked for; each call still checks its own limit."""
+    if max_pixels is None or max_pixels <= (PILImage.MAX_IMAGE_PIXELS or 0):
+        return
+    with _guard_lock:
+        PILImage.MAX_IMAGE_PIXELS = max(PILImage.MAX_IMAGE_PIXELS or 0, max_pixels)
 
 
 def _name(path: Path) -> str:
@@ -67,6 +91,10 @@ def _check_file(path: Path) -> None:
         info = path.stat()
     except OSError as error:
         raise ImageLoadError(_cannot_read(path, error)) from error
+    _check_stat(path, info)
+
+
+def _check_stat(path: Path, info: os.stat_result) -> None:
     if stat.S_ISDIR(info.st_mode):
         raise ImageLoadError(f"{_name(path)} is a folder, not an image file")
     if not stat.S_ISREG(info.st_mode):  # a pipe or a device would block or never end
@@ -85,7 +113,7 @@ def _cannot_read(path: Path, error: OSError) -> str:
     return f"{_name(path)} cannot be read ({error.strerror or error})"
 
 
-def _open(path: Path, file: object) -> PILImage.Image:
+def _open(path: Path, file: object, max_pixels: int | None) -> PILImage.Image:
     """Image.open (header only) with Pillow's bomb guard turned into our error."""
     try:
         # The warning (between Pillow's limit and twice it) is refused like the error. catch_warnings is not
@@ -94,15 +122,29 @@ def _open(path: Path, file: object) -> PILImage.Image:
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             return PILImage.open(file, formats=READ_FORMATS)  # type: ignore[arg-type]
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as error:
-        raise ImageTooLargeError(_bomb_message(path, error)) from error
+        raise ImageTooLargeError(_bomb_message(path, error, max_pixels)) from error
     except PILImage.UnidentifiedImageError as error:
         raise ImageLoadError(_unidentified_message(path)) from error
     except OSError as error:  # with an errno the system refused; without, Pillow found the header broken
         raise ImageLoadError(_cannot_read(path, error) if error.errno else _damaged(path, error)) from error
+    except MemoryError as error:
+        raise ImageLoadError(f"{_name(path)} is too large for the memory available") from error
+    except _DECODE_ERRORS as error:
+        # Pillow raises these from Image.open itself (before any pixel) and they escaped as tracebacks: found by
+        # the corpus (a PNG zTXt/iCCP chunk inflating past Pillow's 1 MB cap) and by hypothesis (a 5-byte IHDR).
+        if "decompressed data too large" in str(error).lower():
+            raise ImageLoadError(
+                f"{_name(path)} holds compressed metadata (text or a colour profile) that expands beyond the safe "
+                "limit; it was refused as a possible decompression bomb"
+            ) from error
+        raise ImageLoadError(_damaged(path, error)) from error
 
 
-def _bomb_message(path: Path, error: Exception) -> str:
+def _bomb_message(path: Path, error: Exception, max_pixels: int | None) -> str:
     numbers = [int(n) for n in re.findall(r"(\d+) pixels", str(error))]
+    if numbers and max_pixels is not None and numbers[0] > max_pixels:
+        # Over the user's own (configurable) limit too: name that limit, not Pillow's internal one.
+        return _too_large_message(path, numbers[0], max_pixels)
     if len(numbers) >= 2:
         size, limit = numbers[0], numbers[1]
         return (
@@ -133,10 +175,15 @@ def _pillow_format(path: Path) -> str | None:
 def _check_size(path: Path, size: tuple[int, int], max_pixels: int | None) -> None:
     width, height = size
     if max_pixels is not None and width * height > max_pixels:
-        raise ImageTooLargeError(
-            f"{_name(path)} is too large: {width}x{height} pixels ({width * height / 1e6:.1f} megapixels) "
-            f"is over the limit of {max_pixels / 1e6:g} megapixels ({max_pixels} pixels)"
-        )
+        raise ImageTooLargeError(_too_large_message(path, width * height, max_pixels, f"{width}x{height} pixels "))
+
+
+def _too_large_message(path: Path, pixels: int, max_pixels: int, dimensions: str = "") -> str:
+    amount = f"{dimensions}({pixels / 1e6:.1f} megapixels)" if dimensions else f"{pixels / 1e6:.1f} megapixels"
+    return (
+        f"{_name(path)} is too large: {amount} is over the limit of {max_pixels / 1e6:g} megapixels "
+        f"({max_pixels} pixels)"
+    )
 
 
 @contextmanager
@@ -145,7 +192,7 @@ def _decoding(path: Path) -> Iterator[None]:
         yield
     except MemoryError as error:
         raise ImageLoadError(f"{_name(path)} is too large for the memory available") from error
-    except _DECODE_ERRORS as error:
+    except _PILLOW_ERRORS as error:
         raise ImageLoadError(_damaged(path, error)) from error
 
 
@@ -159,7 +206,9 @@ def _frame_count(im: PILImage.Image) -> int:
         return 1
     try:
         count = int(getattr(im, "n_frames", 1))
-    except _DECODE_ERRORS:  # damaged later frames: frame 0 may still be fine, load() will tell
+    except _PILLOW_ERRORS:  # damaged later frames: frame 0 may still be fine, load() will tell
+        with suppress(*_PILLOW_ERRORS):
+            im.seek(0)
         return 1
     if count > 1:
         im.seek(0)
