@@ -22,6 +22,8 @@ from imagestudio.core.runtime import DEVICES, expected_provider
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    from imagestudio.cli import _strength  # the CLI module imports this one
+
     parser = commands.add_parser(
         "generate", help="new images from the GAN, blends and variations",
         description="Generate images with the bundled GAN (default), blend two images or seeds (--blend), or make "
@@ -61,16 +63,6 @@ def _seed(text: str) -> int:
 
 def _steps(text: str) -> int:
     return _whole(text, 2, "the number of steps")
-
-
-def _strength(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, not '{text}'")
-    return value
 
 
 def _seed_or_image(text: str) -> int | Image:
