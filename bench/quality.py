@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from chart import bar_chart  # noqa: E402
-from machine import describe  # noqa: E402
+from machine import describe, load_note  # noqa: E402
 from training.evaluate import (BENCH_DIR, Row, bicubic_up, denoise_rows, lanczos_up, mean_psnr,  # noqa: E402
                                mean_ssim, onnx_restorer, sr_rows)
 
@@ -70,10 +70,10 @@ class Timed:
         return self.seconds / self.megapixels if self.megapixels else float("nan")
 
 
-def run(quick: bool) -> str:
+def run(quick: bool, out: Path = OUT) -> str:
     rows: list[Row] = []
     timings: dict[str, float] = {}
-    lines = [f"# Quality benchmark", "", f"Machine: {describe()}.", "",
+    lines = [f"# Quality benchmark", "", f"Machine: {describe()}. {load_note()}", "",
              "Y-PSNR (dB) / SSIM, border = scale cropped, LR by Pillow BICUBIC (antialiased). "
              "Seconds per output megapixel on the CPU (onnxruntime, whole image).", ""]
     table = ["| task | set | method | PSNR | SSIM | s/MP |", "|---|---|---|---|---|---|"]
@@ -113,26 +113,27 @@ def run(quick: bool) -> str:
     lines += table
     lines += ["", "## Per image", "", "| set | image | method | PSNR | SSIM |", "|---|---|---|---|---|"]
     lines += [f"| {r.set} | {r.image} | {r.method} | {r.psnr:.2f} | {r.ssim:.4f} |" for r in rows]
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "quality.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "quality.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     chart_rows = [line.split("|")[1:-1] for line in table[2:]]
     groups = sorted({f"{c[0].strip()} {c[1].strip()}" for c in chart_rows}, key=str)
     methods_all = list(dict.fromkeys(c[2].strip() for c in chart_rows))
     series = {m: [next((float(c[3]) for c in chart_rows if f"{c[0].strip()} {c[1].strip()}" == g
                         and c[2].strip() == m), float("nan")) for g in groups] for m in methods_all}
-    bar_chart(OUT / "quality.png", "PSNR (dB), higher is better", groups, series, "dB", floor=20.0)
+    bar_chart(out / "quality.png", "PSNR (dB), higher is better", groups, series, "dB", floor=20.0)
     return "\n".join(table)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="Set5 and 10 CBSD68 images only (under a minute)")
+    parser.add_argument("--out", type=Path, default=OUT, help="where quality.md and quality.png go")
     args = parser.parse_args()
     if not BENCH_DIR.is_dir():
         print(f"benchmark images not found at {BENCH_DIR}", file=sys.stderr)
         return 2
     print(describe())
-    print(run(args.quick))
+    print(run(args.quick, args.out))
     return 0
 
 
