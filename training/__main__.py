@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
 
     config = load_config(args.config, args.set)
     torch.set_num_threads(int(config.get("train", {}).get("threads", torch.get_num_threads())))
+    if args.command == "export" and config.get("task") in ("gan", "vae"):
+        from training.export_generative import export_from_config as export_generative
+
+        paths = export_generative(config, args.checkpoint, args.out, measure=not args.no_bench)
+        print("exported " + ", ".join(str(p) for p in paths))
+        return 0
     if args.command == "export":
         from training.export import export_from_config
 

@@ -15,7 +15,7 @@ images. Models are chosen by name or path, else the installed default for the ta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -250,5 +250,3 @@ def variations(image: Image, n: int, strength: float, *, seed: int = 0, encoder:
         progress(1.0, f"made {n} variation{'s' if n > 1 else ''}")
     return images
 
-
-Operation = Callable[..., list[Image]]

@@ -1,0 +1,282 @@
+"""Speed and peak memory of each ImageStudio model: onnxruntime (what the app runs) vs the same network in PyTorch
+eager, same weights, same thread count, same tiling, at 0.25, 1, 4 and 16 output megapixels.
+
+Every row runs in its own child process (bench/speed_worker.py), so its peak RSS is its own: interpreter, libraries,
+weights, the image, the output and the inference workspace (VmHWM; bench/measure.py says why not ru_maxrss).
+Times are the median of up to --runs runs after a one-tile warm-up; big images stop repeating once --budget seconds are spent (the row says how many runs it got).
+Writes docs/bench/speed.md and speed.png (speed-cuda.md / .png with --device cuda).
+
+    python bench/speed.py [--quick] [--device cuda [--fp16]] [--sizes 0.25,1,4,16] [--models DIR] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from chart import bar_chart  # noqa: E402
+from machine import describe, load_note  # noqa: E402
+from measure import MIB, markdown_table, run_child  # noqa: E402
+
+MODELS = ROOT / "resources" / "models"
+OUT = ROOT / "docs" / "bench"
+WORKER = str(ROOT / "bench" / "speed_worker.py")
+# The image models, in the order people meet them; generators and VAE halves have a fixed size (not a size table).
+IMAGE_MODELS = ("upscale-x4", "upscale-x2", "upscale-x4-gan", "denoise", "lowlight")
+FULL_SIZES = (0.25, 1.0, 4.0, 16.0)
+FRAMEWORKS = ("onnxruntime", "torch")
+LABEL = {"onnxruntime": "onnxruntime (ours)", "torch": "PyTorch eager"}
+
+
+@dataclass
+class Row:
+    model: str
+    megapixels: float
+    framework: str
+    fp16: bool
+    result: dict
+    peak_rss: int
+    gflop_per_mp: float  # counted from the graph: divides by s/MP into achieved GFLOP/s
+    error: str = ""
+
+    @property
+    def key(self) -> tuple[str, float, bool]:
+        return self.model, self.megapixels, self.fp16
+
+
+def _architecture(path: Path) -> str:
+    from imagestudio.core.onnx_metadata import read_metadata_props
+
+    return read_metadata_props(path).get("architecture", "")
+
+
+def gpu_name() -> str:
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20).stdout.strip()
+        return out.splitlines()[0] if out else "unknown GPU"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown GPU (nvidia-smi not found)"
+
+
+@dataclass(frozen=True)
+class Planned:
+    name: str
+    path: Path
+    gflop_per_mp: float
+
+
+def gflop_per_output_mp(path: Path) -> float:
+    from flops import count_flops
+
+    from imagestudio.core.models import read_model_card
+
+    card = read_model_card(path)
+    side = 64 * card.tile_multiple
+    return count_flops(path, (1, 3, side, side)).total / 1e9 / ((side * card.scale) ** 2 / 1e6)
+
+
+def plan_models(folder: Path, wanted: tuple[str, ...]) -> tuple[list[Planned], list[str]]:
+    """(models to measure, notes on those skipped)."""
+    chosen: list[Planned] = []
+    notes: list[str] = []
+    seen: dict[str, str] = {}
+    for name in wanted:
+        path = folder / f"{name}.onnx"
+        if not path.is_file():
+            where = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+            notes.append(f"`{name}`: not installed in {where} when this ran; no rows (nothing is estimated).")
+            continue
+        architecture = _architecture(path)
+        if architecture and architecture in seen:
+            notes.append(f"`{name}`: the same network as `{seen[architecture]}` ({architecture}), other weights; "
+                         "dense convolutions cost the same whatever the weights, so its rows would repeat those.")
+            continue
+        seen[architecture] = name
+        chosen.append(Planned(name, path, gflop_per_output_mp(path)))
+    generators = sorted(p.stem for p in folder.glob("*.onnx") if p.stem.startswith(("generate", "vae")))
+    if generators:
+        notes.append(f"{', '.join(f'`{g}`' for g in generators)}: fixed-size generative models (64×64 output), "
+                     "not image-to-image; they have no size table.")
+    return chosen, notes
+
+
+def measure(models: list[Planned], sizes: tuple[float, ...], device: str, precisions: tuple[bool, ...],
+            runs: int, budget: float, tile: int, timeout: float, max_gflop: float, notes: list[str]) -> list[Row]:
+    rows: list[Row] = []
+    for model in models:
+        name, path = model.name, model.path
+        measured = [mp for mp in sizes if not max_gflop or model.gflop_per_mp * mp <= max_gflop]
+        for megapixels in (mp for mp in sizes if mp not in measured):
+            notes.append(f"`{name}` at {_mp(megapixels)} MP: {model.gflop_per_mp * megapixels:.0f} GFLOP per run, "
+                         f"over this run's --max-gflop {max_gflop:.0f} (what keeps the whole suite under 10 minutes "
+                         f"on 2 cores); `python bench/speed.py --only {name} --sizes {_mp(megapixels)}` measures it.")
+        for index, megapixels in enumerate(measured):
+            for fp16 in precisions:
+                for framework in FRAMEWORKS:
+                    argv = [WORKER, str(path), "--framework", framework, "--megapixels", str(megapixels),
+                            "--device", device, "--runs", str(runs), "--budget", str(budget), "--tile", str(tile)]
+                    if fp16:
+                        argv.append("--fp16")
+                    if framework == "torch" and index == 0:
+                        argv.append("--parity")
+                    child = run_child(argv, timeout_s=timeout)
+                    error = "" if child.returncode == 0 and child.result else (child.stderr_tail or "no result")
+                    peak = child.peak_rss  # the worker's VmHWM, taken before its parity check
+                    row = Row(name, megapixels, framework, fp16, child.result, peak, model.gflop_per_mp,
+                              error.splitlines()[-1] if error else "")
+                    rows.append(row)
+                    r = child.result
+                    print(f"{name} {megapixels:g} MP {'fp16 ' if fp16 else ''}{framework}: "
+                          + (f"{r['median_s']:.3f} s ({r['s_per_mp']:.3f} s/MP, {len(r['times'])} runs), "
+                             f"peak {peak / MIB:.0f} MiB" if not error else f"FAILED {row.error}"), flush=True)
+    return rows
+
+
+def _mp(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def table_rows(rows: list[Row]) -> list[list[object]]:
+    out = []
+    for row in rows:
+        r = row.result
+        precision = "fp16" if row.fp16 else "fp32"
+        if row.error:
+            out.append([row.model, _mp(row.megapixels), LABEL[row.framework], precision, "—", "—", "—", "—", "—",
+                        "—", "—", "—", f"failed: {row.error}"])
+            continue
+        width, height = r["input"]
+        out.append([row.model, f"{_mp(r['output_megapixels'])} ({width}×{height} in)", LABEL[row.framework],
+                    precision, r["provider"].replace("ExecutionProvider", ""), r["tile"], r["threads"],
+                    len(r["times"]), f"{r['s_per_mp']:.3f}", f"{row.gflop_per_mp / r['s_per_mp']:.1f}",
+                    f"{row.peak_rss / MIB:.0f}",
+                    f"{r['baseline_rss'] / MIB:.0f}", f"{(row.peak_rss - r['baseline_rss']) / MIB:.0f}"])
+    return out
+
+
+def _work(row: Row) -> float:
+    """Memory the run itself needed: peak minus what the loaded process held before the image existed."""
+    return max(1.0, row.peak_rss - row.result["baseline_rss"])
+
+
+def ratio_rows(rows: list[Row]) -> list[list[object]]:
+    by_key: dict[tuple, dict[str, Row]] = {}
+    for row in rows:
+        if not row.error:
+            by_key.setdefault(row.key, {})[row.framework] = row
+    out = []
+    for (model, megapixels, fp16), pair in by_key.items():
+        if len(pair) < 2:
+            continue
+        ours, peer = pair["onnxruntime"], pair["torch"]
+        out.append([model, _mp(megapixels), "fp16" if fp16 else "fp32", f"{ours.result['s_per_mp']:.3f}",
+                    f"{peer.result['s_per_mp']:.3f}", f"×{peer.result['s_per_mp'] / ours.result['s_per_mp']:.2f}",
+                    f"×{peer.peak_rss / ours.peak_rss:.2f}", f"×{_work(peer) / _work(ours):.2f}"])
+    return out
+
+
+def write_report(rows: list[Row], notes: list[str], args: argparse.Namespace, started_note: str,
+                 seconds: float) -> Path:
+    cuda = args.device == "cuda"
+    stem = "speed-cuda" if cuda else "speed"
+    title = "Speed on CUDA" if cuda else "Speed and memory on the CPU"
+    threads = next((r.result["threads"] for r in rows if r.result), "?")
+    parity = [f"`{r.model}` {r.result['parity']:.1e}" for r in rows if r.result.get("parity") is not None]
+    lines = [f"# {title}: onnxruntime vs PyTorch eager", "",
+             f"Machine: {describe()}." + (f" GPU: {gpu_name()}." if cuda else ""), "", started_note, "",
+             f"Each row: one child process; the model's whole image through the core's tiling (tile side in the "
+             f"row), {threads} threads for both onnxruntime (intra-op) and torch (`torch.set_num_threads`). "
+             f"Time: median of up to {args.runs} runs after a one-tile warm-up (runs column; big images stop "
+             f"repeating after {args.budget:.0f} s). s/MP: seconds per *output* megapixel. Peak RSS: the child's "
+             "high-water mark, VmHWM (libraries, weights, image, output, workspace); base: its RSS after loading, before the "
+             "image existed.", "",
+             "PyTorch eager runs the same network rebuilt from the card's `architecture` with the ONNX file's own "
+             "weights (`bench/torch_twin.py`), under `torch.inference_mode()`"
+             + (f"; max |torch − onnxruntime| on a 48×48 input: {', '.join(parity)}." if parity else "."), "",
+             f"Command: `python bench/speed.py {' '.join(sys.argv[1:])}`; {seconds:.0f} s in all.", ""]
+    ratios = ratio_rows(rows)
+    if ratios:
+        lines += ["## Ours vs PyTorch eager", "",
+                  *markdown_table(["model", "output MP", "precision", "onnxruntime s/MP", "torch s/MP",
+                                   "torch time / ours", "torch peak RSS / ours", "torch (peak − base) / ours"],
+                                  ratios, "llrrrrrr"),
+                  "", "Above ×1: PyTorch eager is slower, or needs more memory, than the app's onnxruntime path.", ""]
+    lines += ["## Every row", "",
+              *markdown_table(["model", "output MP", "framework", "precision", "provider", "tile", "threads", "runs",
+                               "s/MP", "GFLOP/s", "peak RSS MiB", "base MiB", "peak − base"], table_rows(rows),
+                             "lllllrrrrrrrr"), "",
+              "GFLOP/s: the network's FLOPs counted from the ONNX graph (bench/flops.py) per second; tiling "
+              "recomputes the overlaps on top of that, so the arithmetic really done is a little higher.", ""]
+    if notes:
+        lines += ["## Not measured", "", *[f"- {n}" for n in notes], ""]
+    if not cuda:
+        lines += ["## GPU", "",
+                  "Not run yet: the session that produced this page had no GPU. On a CUDA machine, "
+                  "`python bench/speed.py --device cuda --fp16` writes `speed-cuda.md` with the same table for fp32 "
+                  "and fp16 (onnxruntime's CUDA provider; torch needs a CUDA build), with the date and device name.",
+                  ""]
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = args.out / f"{stem}.md"
+    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ok = [r for r in rows if not r.error]
+    groups = list(dict.fromkeys(f"{r.model} {_mp(r.megapixels)} MP{' fp16' if r.fp16 else ''}" for r in ok))
+    series = {LABEL[f]: [next((r.result["s_per_mp"] for r in ok if r.framework == f and
+                               f"{r.model} {_mp(r.megapixels)} MP{' fp16' if r.fp16 else ''}" == g), float("nan"))
+                         for g in groups] for f in FRAMEWORKS}
+    if groups:
+        bar_chart(args.out / f"{stem}.png", f"Seconds per output megapixel ({args.device.upper()}), lower is better",
+                  groups, series, "s/MP")
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="upscale-x4 at 0.25 and 1 MP only (seconds)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--fp16", action="store_true", help="with --device cuda: fp16 rows as well as fp32")
+    parser.add_argument("--sizes", help="output megapixels, comma-separated (default 0.25,1,4,16)")
+    parser.add_argument("--only", help="model names, comma-separated (default: every installed image model)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--budget", type=float, default=12.0, help="seconds per row after which repeats stop")
+    parser.add_argument("--tile", type=int, default=0, help="tile side (0: the core's choice for the device)")
+    parser.add_argument("--threads", type=int, help="threads for both frameworks (default: the core's choice)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds before a row's child is stopped")
+    parser.add_argument("--max-gflop", type=float, default=0.0,
+                        help="skip (and list) rows whose counted work per run is above this (0: measure all)")
+    parser.add_argument("--models", type=Path, default=MODELS, help="folder of .onnx models")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the .md and .png go")
+    args = parser.parse_args()
+    if args.fp16 and args.device != "cuda":
+        parser.error("--fp16 needs --device cuda (fp16 convolutions on the CPU are emulated: not a fair row)")
+    if args.threads:
+        os.environ["IMAGESTUDIO_THREADS"] = str(args.threads)  # the children read it through core.runtime
+    sizes = tuple(float(s) for s in args.sizes.split(",")) if args.sizes else ((0.25, 1.0) if args.quick
+                                                                               else FULL_SIZES)
+    wanted = tuple(args.only.split(",")) if args.only else (("upscale-x4",) if args.quick else IMAGE_MODELS)
+    note = load_note()
+    print(describe())
+    print(note)
+    models, notes = plan_models(args.models, wanted)
+    started = time.perf_counter()
+    rows = measure(models, sizes, args.device, (False, True) if args.fp16 else (False,), args.runs, args.budget,
+                   args.tile, args.timeout, args.max_gflop, notes)
+    report = write_report(rows, notes, args, note, time.perf_counter() - started)
+    print("\n".join(report.read_text().splitlines()[10:]))
+    print(f"wrote {report}")
+    print(json.dumps({"rows": len(rows), "failed": sum(bool(r.error) for r in rows)}))
+    return 0 if rows and not any(r.error for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""One row of bench/speed.py, in its own process so that its peak memory is its own.
+
+    python bench/speed_worker.py MODEL.onnx --framework onnxruntime|torch --megapixels 4 [--device cpu|cuda] [--fp16]
+
+Makes a photo-like image whose *output* has about that many megapixels, warms up on one tile, then times the whole
+image through the core's tiling (onnxruntime: `run_model_tiled`, exactly what the app runs; torch eager: the same
+`tiled_apply` with the same tile, context and blend). Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from measure import emit, peak_rss_self, photo_like, repeat, rss_now  # noqa: E402
+
+from imagestudio.core.models import ModelCard, read_model_card  # noqa: E402
+from imagestudio.core.runtime import get_session, thread_count  # noqa: E402
+from imagestudio.core.tiling import DEFAULT_BLEND, choose_tile, run_model_tiled, tiled_apply  # noqa: E402
+
+Work = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) -> (H*s, W*s, 3)
+
+
+def input_size(megapixels: float, scale: int, multiple: int) -> tuple[int, int]:
+    """(width, height) of a 4:3 input whose output has about `megapixels`."""
+    out_width = math.sqrt(megapixels * 1e6 * 4 / 3)
+    width = max(multiple, round(out_width / scale / multiple) * multiple)
+    height = max(multiple, round(out_width * 3 / 4 / scale / multiple) * multiple)
+    return width, height
+
+
+def _fp16_copy(path: Path, folder: Path) -> Path:
+    """The model with fp16 weights and arithmetic inside, fp32 input/output (what an fp16 build would ship)."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    model = convert_float_to_float16(onnx.load(str(path)), keep_io_types=True)
+    target = folder / path.name
+    onnx.save(model, str(target))
+    return target
+
+
+def onnxruntime_work(card: ModelCard, device: str, tile: int | None) -> tuple[Work, str, int]:
+    session = get_session(card.path, device)
+    if device == "cuda" and session.device != "cuda":  # never report CPU seconds as CUDA ones
+        raise SystemExit(f"CUDA requested but onnxruntime runs on the CPU: {session.notice or session.provider}")
+    side = choose_tile(tile, session.device, card.receptive_radius, DEFAULT_BLEND, card.tile_multiple)
+    return (lambda rgb: run_model_tiled(card, rgb, device=device, tile=side)), session.provider, side
+
+
+def torch_work(card: ModelCard, device: str, fp16: bool, tile: int | None) -> tuple[Work, str, int]:
+    import torch
+    from torch_twin import torch_twin
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("this torch build has no CUDA (or no GPU is visible)")
+    module, _ = torch_twin(card.path)
+    dtype = torch.float16 if fp16 else torch.float32
+    module = module.to(device=device, dtype=dtype)
+    side = choose_tile(tile, device, card.receptive_radius, DEFAULT_BLEND, card.tile_multiple)
+
+    def run_tile(x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return module(torch.from_numpy(x).to(device=device, dtype=dtype)).float().cpu().numpy()
+
+    def work(rgb: np.ndarray) -> np.ndarray:
+        return tiled_apply(run_tile, rgb, scale=card.scale, tile=side, context=card.receptive_radius,
+                           multiple=card.tile_multiple)
+
+    provider = f"torch {torch.__version__} {'CUDA ' + torch.cuda.get_device_name() if device == 'cuda' else 'CPU'}"
+    return work, provider, side
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--framework", choices=("onnxruntime", "torch"), required=True)
+    parser.add_argument("--megapixels", type=float, required=True, help="output size")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--fp16", action="store_true")
+    parser.add_argument("--tile", type=int, default=0, help="0: the core's automatic tile for the device")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--budget", type=float, default=20.0, help="stop repeating once this many seconds are spent")
+    parser.add_argument("--parity", action="store_true", help="also report max |torch - onnxruntime| (torch rows)")
+    args = parser.parse_args()
+
+    threads = thread_count()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        path = _fp16_copy(args.model, Path(folder)) if args.fp16 and args.framework == "onnxruntime" else args.model
+        card = read_model_card(path)
+        if args.framework == "torch":
+            import torch
+
+            torch.set_num_threads(threads)  # the same count onnxruntime's intra-op pool gets
+            work, provider, tile = torch_work(card, args.device, args.fp16, args.tile or None)
+        else:
+            work, provider, tile = onnxruntime_work(card, args.device, args.tile or None)
+        load_seconds = time.perf_counter() - started
+        baseline = rss_now()  # interpreter, libraries and weights: what every size pays
+        width, height = input_size(args.megapixels, card.scale, card.tile_multiple)
+        rgb = photo_like(height, width)
+        warm = rgb[: min(height, tile), : min(width, tile)]
+        work(np.ascontiguousarray(warm))  # sessions, arenas, kernels, page faults: once per process
+        timing = repeat(lambda: work(rgb), args.runs, args.budget)
+        peak = peak_rss_self()
+        parity = None
+        if args.parity and args.framework == "torch":  # float32 on the CPU, whatever the row ran
+            from torch_twin import parity as max_difference
+            from torch_twin import torch_twin
+
+            parity = max_difference(args.model, torch_twin(args.model)[0])
+    out_mp = width * height * card.scale**2 / 1e6
+    emit({"model": card.name, "framework": args.framework, "device": args.device, "fp16": args.fp16,
+          "provider": provider, "threads": threads, "tile": tile, "input": [width, height], "scale": card.scale,
+          "output_megapixels": out_mp, "times": timing.times, "median_s": timing.median,
+          "s_per_mp": timing.median / out_mp, "load_s": load_seconds, "baseline_rss": baseline,
+          "peak_rss": peak, "parity": parity})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
