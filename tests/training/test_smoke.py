@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
 from training.config import dry_run_config, load_config  # noqa: E402
-from training.export import check_parity, export_from_config, odd_image_inputs  # noqa: E402
+from training.export import check_parity, export_from_config, parity_inputs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def test_train_export_and_load_in_app(tmp_path: Path, config_name: str, module_n
     assert meta["task"] == app_task and meta["scale"] == str(scale)
     assert not list(tmp_path.glob("*.data")), "export must be one self-contained file"
     assert "parity_max_abs" in json.loads(meta["metrics"])
-    assert check_parity(model, out, odd_image_inputs(seed=1)) <= 1e-4
+    assert check_parity(model, out, parity_inputs(model, seed=1)) <= 1e-4
 
     from imagestudio.core.models import find_model
 
