@@ -125,13 +125,23 @@ class Script:
         self.result["photo_shown_s"] = self.since_t0(painted)
         self.result["photo_size"] = [self.window.document.display.width, self.window.document.display.height]
         self.window.undo_stack.indexChanged.connect(self._entry_pushed)
+        self._step = self._press_enhance
+
+    def _press_enhance(self) -> None:
+        # The photo can be on screen a moment before the open job has finished (its `done` comes after
+        # `succeeded`); until then Enhance is disabled and pressing it would do nothing, as for a user.
+        action = self.window.operations.actions["enhance"]
+        if self.window.runner.busy or not action.isEnabled():
+            return
         self._clicked = time.time()
         self._ticks = [time.perf_counter()]
-        self.window.operations.actions["enhance"].trigger()  # what Ctrl+E or the toolbar button does
+        action.trigger()  # what Ctrl+E or the toolbar button does
         self._step = self._wait_enhanced
 
     def _wait_enhanced(self) -> None:
         if self._pushed is None:
+            if not self.window.runner.busy and time.time() - self._clicked > 5:
+                self.errors.append("Enhance was pressed but no job ran")  # never wait forever
             return
         painted = self._painted_after(self._pushed)
         if painted is None:

@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from chart import bar_chart  # noqa: E402
 from cpu_peak import CpuPeak, cpu_peak  # noqa: E402
 from flops import count_flops, parameters  # noqa: E402
-from machine import describe, load_note  # noqa: E402
+from machine import describe  # noqa: E402
+from machine_load import OtherLoad  # noqa: E402
 from measure import markdown_table, photo_like, repeat  # noqa: E402
 
 from imagestudio.core.models import read_model_card  # noqa: E402
@@ -77,7 +78,7 @@ def model_table(folder: Path) -> list[list[object]]:
     return rows
 
 
-def run(quick: bool, folder: Path, out: Path, runs: int) -> str:
+def run(quick: bool, folder: Path, out: Path, runs: int, load: OtherLoad) -> str:
     import torch
     from torch_twin import parity, torch_twin
 
@@ -126,7 +127,7 @@ def run(quick: bool, folder: Path, out: Path, runs: int) -> str:
               "data movement, 0 FLOPs" if not t.flops else ""] for op, t in count.by_op.items()]
     lines = [
         "# Efficiency: the ×4 upscaler against the machine's limit", "",
-        f"Machine: {describe()}. {load_note()}", "",
+        f"Machine: {describe()}. {load.note()}", "",
         f"Model: `upscale-x4` ({architecture}), input {width}×{height} → {4 * width}×{4 * height}; "
         f"{count.total / 1e9:.1f} GFLOP counted from the ONNX graph ({100 * count.conv_share:.1f} % in "
         f"convolutions); {threads} threads for onnxruntime and torch; median of {runs} runs after a warm-up; "
@@ -170,7 +171,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     started = time.perf_counter()
-    print(run(args.quick, args.models, args.out, args.runs))
+    with OtherLoad() as load:
+        print(run(args.quick, args.models, args.out, args.runs, load))
     print(f"wrote {args.out / 'efficiency.md'} in {time.perf_counter() - started:.0f} s")
     return 0
 

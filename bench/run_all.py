@@ -11,18 +11,20 @@ Budget on 2 cores: full under 10 minutes, --quick under 1 minute.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from machine import describe, load_note  # noqa: E402
+from machine import describe  # noqa: E402
+from machine_load import OtherLoad  # noqa: E402
 
 OUT = ROOT / "docs" / "bench"
 QUICK_OUT = ROOT / "build" / "bench-quick"
@@ -59,11 +61,14 @@ STEPS = (
 
 @dataclass
 class Outcome:
-    step: Step
+    """One script's run, as kept in <out>/suite.json so that rerunning one script (--only) keeps the others."""
+
+    name: str
     returncode: int
     seconds: float
     cpu_seconds: float  # user + system of the script and everything it started: what it costs on an idle machine
-    tail: str
+    other_share: float  # share of all cores that other processes used meanwhile
+    finished: str  # UTC, minutes
 
 
 def _children_cpu() -> float:
@@ -80,12 +85,29 @@ def run_step(step: Step, quick: bool, out: Path, models: Path | None) -> Outcome
         argv += ["--models", os.path.relpath(models, ROOT)]
     print(f"\n=== {step.name}: {' '.join(argv[1:])}", flush=True)
     started, cpu_before = time.perf_counter(), _children_cpu()
-    proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with OtherLoad() as load:
+        proc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
-    tail = "\n".join(proc.stdout.strip().splitlines()[-25:])
-    print(tail, flush=True)
-    print(f"=== {step.name}: exit {proc.returncode}, {seconds:.0f} s, {cpu:.0f} CPU-s", flush=True)
-    return Outcome(step, proc.returncode, seconds, cpu, tail)
+    print("\n".join(proc.stdout.strip().splitlines()[-25:]), flush=True)
+    print(f"=== {step.name}: exit {proc.returncode}, {seconds:.0f} s, {cpu:.0f} CPU-s; {load.note()}", flush=True)
+    return Outcome(step.name, proc.returncode, seconds, cpu, load.share,
+                   time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
+
+
+def merge_record(out: Path, outcomes: list[Outcome]) -> list[Outcome]:
+    """The steps just run, and the ones a previous run left in suite.json; in suite order."""
+    record = out / "suite.json"
+    kept: dict[str, Outcome] = {}
+    if record.exists():
+        try:
+            kept = {o["name"]: Outcome(**o) for o in json.loads(record.read_text(encoding="utf-8"))}
+        except (ValueError, TypeError):
+            kept = {}  # an older or broken record: only this run's steps are listed
+    kept.update({o.name: o for o in outcomes})
+    merged = [kept[s.name] for s in STEPS if s.name in kept]
+    out.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps([asdict(o) for o in merged], indent=1) + "\n", encoding="utf-8")
+    return merged
 
 
 def batch_chart(out: Path) -> None:
@@ -105,37 +127,45 @@ def batch_chart(out: Path) -> None:
                   {"images/s": list(rates.values())}, "img/s")
 
 
-def write_index(outcomes: list[Outcome], out: Path, quick: bool, note: str, total: float) -> Path:
+def write_index(outcomes: list[Outcome], out: Path, quick: bool) -> Path:
     mode = "quick" if quick else "full"
     budget = BUDGET_S[mode]
+    total = sum(o.seconds for o in outcomes)
     cpu = sum(o.cpu_seconds for o in outcomes)
     cores = os.cpu_count() or 1
+    other = sum(o.other_share * o.seconds for o in outcomes) / max(1e-6, total)
+    steps = {s.name: s for s in STEPS}
+    when = sorted({o.finished for o in outcomes})
     lines = ["# Benchmarks", "",
-             "ImageStudio measured against the tools people would use instead, in one run on one machine. "
-             "Numbers depend on the machine and on what else ran on it; none of them is a test.", "",
-             f"Machine: {describe()}. {note}", "",
-             f"Suite: `python bench/run_all.py{' --quick' if quick else ''}`, {total:.0f} s in all "
-             f"({'within' if total <= budget else '**over**'} the {budget // 60} min budget for the {mode} suite); "
-             f"it used {cpu:.0f} CPU-seconds, so on {cores} idle cores it needs at least {cpu / cores:.0f} s.",
-             "", "| benchmark | what | page | chart | seconds | CPU-seconds | exit |",
-             "|---|---|---|---|---:|---:|---:|"]
+             "ImageStudio measured against the tools people would use instead, on one machine. Numbers depend on "
+             "the machine and on what else ran on it; none of them is a test.", "",
+             f"Machine: {describe()}. Other processes used {100 * other:.0f} % of its {cores} cores on average "
+             "while the suite ran" + (" (each page says how much during its own run)." if other >= 0.05 else "."),
+             "",
+             f"Suite: `python bench/run_all.py{' --quick' if quick else ''}`: {total:.0f} s for these scripts "
+             f"({'within' if total <= budget else '**over**'} the {budget // 60} min budget of the {mode} suite); "
+             f"they used {cpu:.0f} CPU-seconds, so on {cores} idle cores they need at least {cpu / cores:.0f} s."
+             + (f" Finished between {when[0]} and {when[-1]} UTC (some scripts rerun on their own with --only)."
+                if len(when) > 1 and when[0][:13] != when[-1][:13] else ""),
+             "", "| benchmark | what | page | chart | seconds | CPU-seconds | other load | exit |",
+             "|---|---|---|---|---:|---:|---:|---:|"]
     for o in outcomes:
-        page = out / f"{o.step.name}.md"
-        chart = out / f"{o.step.name}.png"
-        lines.append(f"| {o.step.title} | {o.step.what} | "
+        step = steps[o.name]
+        page, chart = out / f"{o.name}.md", out / f"{o.name}.png"
+        lines.append(f"| {step.title} | {step.what} | "
                      f"{f'[{page.name}]({page.name})' if page.exists() else '—'} | "
                      f"{f'[{chart.name}]({chart.name})' if chart.exists() else '—'} | {o.seconds:.0f} | "
-                     f"{o.cpu_seconds:.0f} | {o.returncode} |")
+                     f"{o.cpu_seconds:.0f} | {100 * o.other_share:.0f} % | {o.returncode} |")
     cuda = out / "speed-cuda.md"
-    lines += ["", "GPU: " + (f"see [speed-cuda.md](speed-cuda.md)." if cuda.exists() else
+    lines += ["", "*Other load*: the share of all cores that processes outside the suite used during that script.",
+              "", "GPU: " + ("see [speed-cuda.md](speed-cuda.md)." if cuda.exists() else
                              "not measured yet (no GPU where this suite ran); `python bench/speed.py --device cuda "
                              "--fp16` writes speed-cuda.md on a CUDA machine."), ""]
     for o in outcomes:
-        chart = out / f"{o.step.name}.png"
+        chart = out / f"{o.name}.png"
         if chart.exists():
-            lines += [f"## {o.step.title}", "", f"[Table: {o.step.name}.md]({o.step.name}.md)", "",
-                      f"![{o.step.title}]({chart.name})", ""]
-    out.mkdir(parents=True, exist_ok=True)
+            title = steps[o.name].title
+            lines += [f"## {title}", "", f"[Table: {o.name}.md]({o.name}.md)", "", f"![{title}]({chart.name})", ""]
     index = out / "README.md"
     index.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return index
@@ -152,19 +182,18 @@ def main() -> int:
     args = parser.parse_args()
     out = args.out or (QUICK_OUT if args.quick else OUT)
     chosen = [s for s in STEPS if not args.only or s.name in args.only.split(",")]
-    note = load_note()
     print(describe())
-    print(note)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     started = time.perf_counter()
     outcomes = [run_step(step, args.quick, out, args.models) for step in chosen]
     total = time.perf_counter() - started
-    if not args.quick and any(o.step.name == "batch" and o.returncode == 0 for o in outcomes):
+    if not args.quick and any(o.name == "batch" and o.returncode == 0 for o in outcomes):
         batch_chart(out)
-    index = write_index(outcomes, out, args.quick, note, total)
-    print(f"\nsuite: {total:.0f} s; wrote {index}")
+    index = write_index(merge_record(out, outcomes), out, args.quick)
+    print(f"\nthis run: {total:.0f} s; wrote {index}")
     for o in outcomes:
-        print(f"  {o.step.name:<10} {o.seconds:6.0f} s  {o.cpu_seconds:6.0f} CPU-s  exit {o.returncode}")
+        print(f"  {o.name:<10} {o.seconds:6.0f} s  {o.cpu_seconds:6.0f} CPU-s  other load {100 * o.other_share:3.0f} %"
+              f"  exit {o.returncode}")
     return 0 if all(o.returncode == 0 for o in outcomes) else 1
 
 

@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from chart import bar_chart  # noqa: E402
-from machine import describe, load_note  # noqa: E402
+from machine import describe  # noqa: E402
+from machine_load import OtherLoad  # noqa: E402
 from measure import MIB, markdown_table, run_child  # noqa: E402
 
 MODELS = ROOT / "resources" / "models"
@@ -186,7 +187,7 @@ def ratio_rows(rows: list[Row]) -> list[list[object]]:
     return out
 
 
-def write_report(rows: list[Row], notes: list[str], args: argparse.Namespace, started_note: str,
+def write_report(rows: list[Row], notes: list[str], args: argparse.Namespace, load_note: str,
                  seconds: float) -> Path:
     cuda = args.device == "cuda"
     stem = "speed-cuda" if cuda else "speed"
@@ -194,7 +195,7 @@ def write_report(rows: list[Row], notes: list[str], args: argparse.Namespace, st
     threads = next((r.result["threads"] for r in rows if r.result), "?")
     parity = [f"`{r.model}` {r.result['parity']:.1e}" for r in rows if r.result.get("parity") is not None]
     lines = [f"# {title}: onnxruntime vs PyTorch eager", "",
-             f"Machine: {describe()}." + (f" GPU: {gpu_name()}." if cuda else ""), "", started_note, "",
+             f"Machine: {describe()}." + (f" GPU: {gpu_name()}." if cuda else ""), "", load_note, "",
              f"Each row: one child process; the model's whole image through the core's tiling (tile side in the "
              f"row), {threads} threads for both onnxruntime (intra-op) and torch (`torch.set_num_threads`). "
              f"Time: median of up to {args.runs} runs after a one-tile warm-up (runs column; big images stop "
@@ -264,14 +265,14 @@ def main() -> int:
     sizes = tuple(float(s) for s in args.sizes.split(",")) if args.sizes else ((0.25, 1.0) if args.quick
                                                                                else FULL_SIZES)
     wanted = tuple(args.only.split(",")) if args.only else (("upscale-x4",) if args.quick else IMAGE_MODELS)
-    note = load_note()
     print(describe())
-    print(note)
     models, notes = plan_models(args.models, wanted)
     started = time.perf_counter()
-    rows = measure(models, sizes, args.device, (False, True) if args.fp16 else (False,), args.runs, args.budget,
-                   args.tile, args.timeout, args.max_gflop, notes)
-    report = write_report(rows, notes, args, note, time.perf_counter() - started)
+    with OtherLoad() as load:
+        rows = measure(models, sizes, args.device, (False, True) if args.fp16 else (False,), args.runs,
+                       args.budget, args.tile, args.timeout, args.max_gflop, notes)
+    print(load.note())
+    report = write_report(rows, notes, args, load.note(), time.perf_counter() - started)
     print("\n".join(report.read_text().splitlines()[10:]))
     print(f"wrote {report}")
     print(json.dumps({"rows": len(rows), "failed": sum(bool(r.error) for r in rows)}))
