@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from chart import bar_chart  # noqa: E402
-from cpu_peak import CpuPeak, cpu_peak  # noqa: E402
+from cpu_peak import cpu_peak  # noqa: E402
 from flops import count_flops, parameters  # noqa: E402
 from machine import describe  # noqa: E402
 from machine_load import OtherLoad  # noqa: E402

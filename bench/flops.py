@@ -64,13 +64,6 @@ def _shapes(model: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _attribute(node: onnx.NodeProto, name: str, default: int) -> int:
-    for attr in node.attribute:
-        if attr.name == name:
-            return int(attr.i)
-    return default
-
-
 def count_flops(path: Path, input_shape: tuple[int, ...]) -> FlopCount:
     model = onnx.load(str(path))
     _fix_input(model, input_shape)
@@ -86,7 +79,6 @@ def count_flops(path: Path, input_shape: tuple[int, ...]) -> FlopCount:
         total.elements += elements
         if node.op_type in ("Conv", "ConvTranspose"):
             weight = shapes[node.input[1]]  # Conv: (Cout, Cin/g, kH, kW); ConvTranspose: (Cin, Cout/g, kH, kW)
-            group = _attribute(node, "group", 1)
             kernel = float(np.prod(weight[2:]))
             if node.op_type == "Conv":
                 macs = elements * weight[1] * kernel

@@ -73,8 +73,7 @@ class Timed:
 
 def run(quick: bool, out: Path = OUT, load: OtherLoad | None = None) -> str:
     rows: list[Row] = []
-    timings: dict[str, float] = {}
-    lines = [f"# Quality benchmark", "", f"Machine: {describe()}.", "",
+    lines = ["# Quality benchmark", "", f"Machine: {describe()}.", "",
              "Y-PSNR (dB) / SSIM, border = scale cropped, LR by Pillow BICUBIC (antialiased). "
              "Seconds per output megapixel on the CPU (onnxruntime, whole image).", ""]
     table = ["| task | set | method | PSNR | SSIM | s/MP |", "|---|---|---|---|---|---|"]

@@ -13,6 +13,7 @@ import generative_models
 import numpy as np
 import onnx_models
 import pytest
+from photo_files import write_photo
 from PIL import Image as PILImage
 
 from imagestudio.core.batch import MANIFEST_NAME
@@ -21,13 +22,6 @@ from imagestudio.core.batch import MANIFEST_NAME
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "imagestudio", *args], capture_output=True, text=True,
                           timeout=timeout)
-
-
-def write_photo(path: Path, size: tuple[int, int] = (24, 16), seed: int = 0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-    PILImage.fromarray(pixels).save(path)
-    return path
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from imagestudio.core.metrics import psnr, psnr_y, ssim, ssim_y
+from imagestudio.core.metrics import psnr, psnr_y, ssim_y
 
 BENCH_DIR = Path(__file__).resolve().parents[2] / "shared" / "bench"
 DENOISE_SEED = 0

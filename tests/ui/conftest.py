@@ -17,6 +17,8 @@ from PySide6.QtCore import QSettings  # noqa: E402
 
 import onnx_models  # noqa: E402
 from imagestudio.ui import dialogs  # noqa: E402
+from imagestudio.ui.main_window import MainWindow  # noqa: E402
+from imagestudio.ui.settings import AppSettings  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +77,13 @@ def same_size_models(models: Callable[..., Path], model_dirs: dict[str, Path]) -
         "slow-denoise": models("heavy", "slow-denoise.onnx", bundled, channels=48, layers=6,
                                metadata=onnx_models.card("slow-denoise", "denoise", 1, receptive_radius="8")),
     }
+
+
+@pytest.fixture
+def window(qtbot) -> MainWindow:
+    """The real main window with default settings, shown (offscreen) and closed after the test."""
+    window = MainWindow(AppSettings())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window

@@ -5,32 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import onnx_models
 import pytest
+from photo_files import write_photo
 from PIL import Image as PILImage
 from ui_helpers import JOB_TIMEOUT_MS, open_image, run_operation
 
 from imagestudio.core.batch import MANIFEST_NAME
 from imagestudio.ui.batch_dock import HISTORY, PRESET, BatchDock
-from imagestudio.ui.main_window import MainWindow
-from imagestudio.ui.settings import AppSettings
-
-
-@pytest.fixture
-def window(qtbot) -> MainWindow:
-    window = MainWindow(AppSettings())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
-def write_photo(path: Path, size: tuple[int, int] = (24, 16), seed: int = 0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-    PILImage.fromarray(pixels).save(path)
-    return path
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 import time
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QTimer
 
 import onnx_models
@@ -15,20 +14,9 @@ from ui_helpers import JOB_TIMEOUT_MS, choose_model, open_image, run_operation, 
 from imagestudio.core.image import load_image
 from imagestudio.core.models import find_model
 from imagestudio.ui.history import history_pipeline
-from imagestudio.ui.main_window import MainWindow
-from imagestudio.ui.settings import AppSettings
 
 # The GUI thread must never stall for long; 50 ms is the goal, 100 ms the limit on a loaded two-core CI box.
 MAX_GUI_GAP_S = 0.100
-
-
-@pytest.fixture
-def window(qtbot) -> MainWindow:
-    window = MainWindow(AppSettings())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 def test_denoise_runs_a_real_model_then_undo_and_redo(qtbot, window, photo, same_size_models):

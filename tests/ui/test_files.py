@@ -10,19 +10,8 @@ from PIL import ImageCms
 from ui_helpers import open_image, run_operation, wait_idle
 from imagestudio.core.image import load_image
 from imagestudio.ui.dialogs import SaveTarget
-from imagestudio.ui.main_window import MainWindow
-from imagestudio.ui.settings import AppSettings
 
 CAMERA_MAKE = 0x010F
-
-
-@pytest.fixture
-def window(qtbot) -> MainWindow:
-    window = MainWindow(AppSettings())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 @pytest.fixture

@@ -17,20 +17,10 @@ from imagestudio.core.gallery import GAN, VAE, reproduce
 from imagestudio.core.image import load_image
 from imagestudio.core.ops.generate import generate
 from imagestudio.ui.main_window import MainWindow
-from imagestudio.ui.settings import AppSettings
 
 SHIPPED = Path(__file__).resolve().parents[2] / "resources" / "models"
 SHIPPED_NAMES = ("generate-gan", "vae-encoder", "vae-decoder")
 MAX_GUI_GAP_S = 0.100  # as in test_edits: the GUI thread must keep ticking while models run
-
-
-@pytest.fixture
-def window(qtbot) -> MainWindow:
-    window = MainWindow(AppSettings())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 @pytest.fixture

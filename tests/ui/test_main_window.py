@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -12,15 +11,6 @@ from PySide6.QtWidgets import QApplication
 from ui_helpers import open_image, wait_idle
 from imagestudio.ui.main_window import MainWindow
 from imagestudio.ui.settings import AppSettings
-
-
-@pytest.fixture
-def window(qtbot) -> MainWindow:
-    window = MainWindow(AppSettings())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 def test_opening_shows_the_image_its_size_and_the_title(qtbot, window, make_photo):

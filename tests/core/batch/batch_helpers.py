@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-from PIL import Image as PILImage
-
-
-def write_photo(path: Path, width: int = 24, height: int = 16, seed: int = 0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
-    PILImage.fromarray(pixels).save(path)
-    return path
+from photo_files import write_photo
 
 
 def make_tree(root: Path) -> dict[str, Path]:

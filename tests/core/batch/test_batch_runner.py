@@ -144,7 +144,7 @@ def test_pause_holds_the_run_and_resume_finishes_it(tmp_path: Path, models, mode
     models("heavy", "slow.onnx", model_dirs["bundled"], channels=32, layers=4,
            metadata=onnx_models.card("denoise", "denoise", 1, receptive_radius="6"))
     for index in range(4):
-        write_photo(tmp_path / "in" / f"p{index}.png", 64, 64, seed=index)
+        write_photo(tmp_path / "in" / f"p{index}.png", (64, 64), seed=index)
     results = []
     runner = BatchRunner(plan_batch(BatchSpec(tmp_path / "in", tmp_path / "out", load_pipeline("denoise"))),
                          on_result=results.append)
