@@ -4,7 +4,7 @@
    our runtime tiled (what the app does), our runtime untiled, torch eager untiled, torch eager through the same tiling.
    The network is resources/models/upscale-x4.onnx when present (torch rebuilds it from its `architecture` card
    entry with random weights: same shapes, same work), else a CompactSR with the training config's size.
-2. Peak memory (ru_maxrss of a child process) of `imagestudio upscale --scale 2` on a 24 MP JPEG, the whole CLI:
+2. Peak memory (the child's own VmHWM, see bench/measure.py) of `imagestudio upscale --scale 2` on a 24 MP JPEG, the whole CLI:
    decode, tiled inference, encode.
 
     python bench/tiling.py [--runs 5] [--size 640x480] [--skip-memory]
@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import re
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import torch  # noqa: E402
 from machine import describe  # noqa: E402
+from measure import run_child  # noqa: E402
 
 from imagestudio.core.models import read_model_card  # noqa: E402
 from imagestudio.core.runtime import get_session, thread_count  # noqa: E402
@@ -120,11 +119,12 @@ def peak_memory(workdir: Path) -> tuple[float, float, str]:
     photo = workdir / "24mp.jpg"
     PILImage.fromarray((_photo_like(4000, 6000) * 255).astype(np.uint8)).save(photo, quality=92)
     output = workdir / "24mp_x2.jpg"
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "imagestudio", "upscale", str(photo), "--scale", "2", "--model", str(path),
-                    "-o", str(output), "--device", "cpu", "--quiet"], check=True, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # kilobytes on Linux
+    # In a child of its own that reports its VmHWM: ru_maxrss of a child starts at this (torch-laden) parent's peak.
+    child = run_child([str(ROOT / "bench" / "cli_peak.py"), "upscale", str(photo), "--scale", "2", "--model",
+                       str(path), "-o", str(output), "--device", "cpu", "--quiet"])
+    if child.returncode != 0:
+        raise RuntimeError(f"imagestudio upscale failed: {child.stderr_tail}")
+    peak, seconds = child.peak_rss, child.seconds
     return peak, seconds, what
 
 
