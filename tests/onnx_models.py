@@ -91,6 +91,18 @@ def multiple_of(path: Path, multiple: int, metadata: dict[str, str] | None = Non
     return _save(path, nodes, [], metadata)
 
 
+def grid_pool(path: Path, multiple: int, metadata: dict[str, str] | None = None) -> Path:
+    """Averages each `multiple`×`multiple` block and spreads it back: the output depends on where the grid sits,
+    like a U-Net's pooling. Only accepts sides divisible by `multiple`."""
+    scales = numpy_helper.from_array(np.array([1, 1, multiple, multiple], dtype=np.float32), "grid_scales")
+    nodes = [
+        helper.make_node("AveragePool", ["image"], ["pooled"], kernel_shape=[multiple, multiple],
+                         strides=[multiple, multiple]),
+        helper.make_node("Resize", ["pooled", "", "grid_scales"], ["output"], mode="nearest"),
+    ]
+    return _save(path, nodes, [scales], metadata)
+
+
 def heavy(path: Path, channels: int = 48, layers: int = 6, metadata: dict[str, str] | None = None) -> Path:
     """A slow same-size conv stack (for cancel tests): radius `layers + 2`."""
     rng = np.random.default_rng(1)

@@ -38,20 +38,32 @@ class Window:
     stop: int
 
 
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
 def plan_windows(length: int, tile: int, overlap: int, multiple: int = 1) -> list[Window]:
     """Fewest equal windows of at most `tile` pixels covering [0, length), neighbours sharing at least `overlap`.
 
     The windows are as small as that count allows (a 600-pixel side with 512-pixel tiles gets two ~314-pixel
-    windows, not two of 512), a multiple of `multiple`, and spread evenly.
+    windows, not two of 512), a multiple of `multiple`, and spread evenly. When `length` and `tile` are multiples of
+    `multiple`, every window also *starts* on a multiple of it: a network that pools by `multiple` (a U-Net) then
+    sees each tile on the same grid as the whole image, so tiled and untiled results agree.
     """
     if length <= tile:
         return [Window(0, length)]
     if tile <= overlap:
         raise ValueError(f"tile {tile} must be larger than the overlap {overlap}")
+    grid = multiple
+    if length % multiple or tile % multiple or tile <= _round_up(overlap, multiple):
+        grid = 1  # cannot align: plain placement
+    # With a grid, the overlap is counted in whole grid cells so that snapping starts to the grid never shrinks it.
+    overlap = _round_up(overlap, grid)
     count = max(2, math.ceil((length - overlap) / (tile - overlap)))
-    size = min(tile, math.ceil(math.ceil((length + (count - 1) * overlap) / count) / multiple) * multiple)
-    # Each step is a rounding of (length - size) / (count - 1), which is at most size - overlap: an integer.
-    return [Window(s, s + size) for s in (round(i * (length - size) / (count - 1)) for i in range(count))]
+    size = min(tile, _round_up(math.ceil((length + (count - 1) * overlap) / count), multiple))
+    # Steps are roundings of (length - size) / (count - 1) in grid cells, at most size - overlap (both whole cells).
+    cells = (length - size) // grid
+    return [Window(s, s + size) for s in (grid * round(i * cells / (count - 1)) for i in range(count))]
 
 
 def _ramp(distance: np.ndarray, blend: int) -> np.ndarray:
@@ -115,10 +127,13 @@ def tiled_apply(
     """Applies `run_tile` to (H, W, 3) float32 `rgb` in overlapping tiles; returns (H*scale, W*scale, 3) float32."""
     height, width = rgb.shape[:2]
     overlap = 2 * context + blend
-    rows = plan_windows(height, tile, overlap, multiple)
-    cols = plan_windows(width, tile, overlap, multiple)
-    row_weights = axis_weights(rows, height, scale, context, blend)
-    col_weights = axis_weights(cols, width, scale, context, blend)
+    # Windows are planned on the image as the untiled model sees it, padded to `multiple`; a window reaching into
+    # that padding reads the image up to its edge and is padded the same way (symmetric) by _pad_to_multiple.
+    padded_h, padded_w = _round_up(height, multiple), _round_up(width, multiple)
+    rows = plan_windows(padded_h, tile, overlap, multiple)
+    cols = plan_windows(padded_w, tile, overlap, multiple)
+    row_weights = axis_weights(rows, padded_h, scale, context, blend)
+    col_weights = axis_weights(cols, padded_w, scale, context, blend)
     output = np.zeros((height * scale, width * scale, 3), dtype=np.float32)
     total = len(rows) * len(cols)
     done = 0
@@ -128,13 +143,14 @@ def tiled_apply(
                 cancel.raise_if_cancelled()
             if progress is not None:
                 progress(done / total, f"tile {done + 1} of {total}")
-            patch = rgb[row.start : row.stop, col.start : col.stop].transpose(2, 0, 1)[None]
+            row_stop, col_stop = min(row.stop, height), min(col.stop, width)
+            patch = rgb[row.start : row_stop, col.start : col_stop].transpose(2, 0, 1)[None]
             patch = _pad_to_multiple(np.ascontiguousarray(patch, dtype=np.float32), multiple)
             result = run_tile(patch)
-            out_h, out_w = (row.stop - row.start) * scale, (col.stop - col.start) * scale
+            out_h, out_w = (row_stop - row.start) * scale, (col_stop - col.start) * scale
             tile_hwc = result[0, :, :out_h, :out_w].transpose(1, 2, 0)
-            weight = row_weight[:, None, None] * col_weight[None, :, None]
-            output[row.start * scale : row.stop * scale, col.start * scale : col.stop * scale] += tile_hwc * weight
+            weight = row_weight[:out_h, None, None] * col_weight[None, :out_w, None]
+            output[row.start * scale : row_stop * scale, col.start * scale : col_stop * scale] += tile_hwc * weight
             done += 1
     if progress is not None:
         progress(1.0, f"{total} tile{'s' if total != 1 else ''} done")
