@@ -5,9 +5,10 @@
 Uses the photos held out of training (never ../shared/bench). For each snapshot it prints, on bicubic and on
 realistic (blur/noise/JPEG) inputs:
 - PSNR-Y against the photo (fidelity; a GAN is allowed to lose some);
-- detail ratio: mean |Laplacian| of the luma, output / photo (1.0 = as much fine detail as the real photo; bicubic
-  is far below, an over-sharpened or noisy model goes above);
-- colour-fringe ratio: the same for the chroma channels (well above 1.0 = invented colour at edges, a GAN artefact).
+- detail ratio: mean |Laplacian| of the luma, output / photo (training.evaluate.detail_energy: higher = more fine
+  detail; bicubic is far below the photo, an over-sharpened or noisy model climbs above it);
+- colour-fringe ratio: the same for the chroma channels (rising faster than the detail ratio = invented colour at
+  edges, a GAN artefact).
 and writes a crop sheet (rows: crops; columns: bicubic, baseline, snapshots..., photo) next to the run.
 """
 
@@ -24,12 +25,12 @@ from torch.nn import functional as F
 
 from training.config import load_config
 from training.data.degrade import bicubic_down, realistic_down, to_tensor_batch
-from training.loop import RUNS_DIR, load_checkpoint
+from training.evaluate import detail_energy
+from training.loop import RUNS_DIR
 from training.tasks.common import photo_pools
 from training.tasks.upscale_gan import build_model
 
 CROP = 128  # HR crop side
-_LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).view(1, 1, 3, 3)
 
 
 def _ycbcr(x: torch.Tensor) -> torch.Tensor:
@@ -38,11 +39,10 @@ def _ycbcr(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([y, 0.564 * (b - y), 0.713 * (r - y)], dim=1)
 
 
-def _laplacian_energy(x: torch.Tensor) -> torch.Tensor:
-    """Mean |Laplacian| per YCbCr channel (3 values), borders excluded."""
-    ycc = _ycbcr(x.clamp(0, 1))
-    lap = F.conv2d(ycc.reshape(-1, 1, *ycc.shape[2:]), _LAPLACIAN).reshape(ycc.shape[0], 3, -1)
-    return lap.abs().mean(dim=(0, 2))
+def _energy(batch: torch.Tensor) -> np.ndarray:
+    """(luma, chroma) detail energy summed over a batch, as bench/gan_crops.py measures it on the bench."""
+    images = batch.clamp(0, 1).permute(0, 2, 3, 1).numpy()
+    return np.sum([detail_energy(image) for image in images], axis=0)
 
 
 def _psnr_y(a: torch.Tensor, b: torch.Tensor, border: int = 4) -> float:
@@ -51,29 +51,39 @@ def _psnr_y(a: torch.Tensor, b: torch.Tensor, border: int = 4) -> float:
     return float(10 * torch.log10(1 / torch.mean((ya - yb) ** 2).clamp_min(1e-12)))
 
 
-def held_out_crops(config: dict, per_photo: int = 4, seed: int = 7) -> list[np.ndarray]:
+def held_out_crops(config: dict, per_photo: int = 3, candidates: int = 16, seed: int = 7) -> list[np.ndarray]:
+    """The most textured of some random crops of each held-out photo (flat sky or wallpaper says little about a GAN)."""
     _, val_photos = photo_pools(config)
     rng = np.random.default_rng(seed)
     crops = []
     for photo in val_photos:
         h, w = photo.shape[:2]
-        for _ in range(per_photo):
+        pool = []
+        for _ in range(candidates):
             y, x = int(rng.integers(0, h - CROP + 1)), int(rng.integers(0, w - CROP + 1))
-            crops.append(photo[y:y + CROP, x:x + CROP])
+            pool.append(photo[y:y + CROP, x:x + CROP])
+        pool.sort(key=lambda c: -float(np.abs(np.diff(c.astype(np.float32).mean(axis=2), axis=1)).mean()))
+        crops += pool[:per_photo]
     return crops
 
 
-def measure(model: torch.nn.Module | None, lr: torch.Tensor, hr: torch.Tensor) -> dict[str, float]:
+def measure(model: torch.nn.Module | None, lr: torch.Tensor,
+            hr: torch.Tensor) -> tuple[dict[str, float], torch.Tensor]:
     with torch.no_grad():
         out = F.interpolate(lr, scale_factor=4, mode="bicubic", align_corners=False) if model is None else model(lr)
-    energy, reference = _laplacian_energy(out), _laplacian_energy(hr)
+    energy, reference = _energy(out), _energy(hr)
     return {"psnr_y": _psnr_y(out, hr), "detail": float(energy[0] / reference[0]),
-            "fringe": float(energy[1:].sum() / reference[1:].sum())}, out
+            "fringe": float(energy[1] / reference[1])}, out
 
 
-def _load(config: dict, path: Path) -> torch.nn.Module:
-    model = build_model(config)
-    load_checkpoint(path, {"net": model})
+def _load(config: dict, path: Path, baseline: bool = False) -> torch.nn.Module:
+    """A snapshot's generator; the fidelity baseline is the plain network (no output head)."""
+    state = torch.load(path, map_location="cpu", weights_only=True)["model.net"]
+    model_config = {**config, "model": dict(config["model"])}
+    if baseline:
+        model_config["model"]["hr_feat"] = 0
+    model = build_model(model_config)
+    model.load_state_dict(state)
     return model.eval()
 
 
@@ -99,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     models: dict[str, torch.nn.Module | None] = {"bicubic": None}
     baseline = RUNS_DIR / args.baseline / "last.pt"
     if baseline.is_file():
-        models[args.baseline] = _load(config, baseline)
+        models[args.baseline] = _load(config, baseline, baseline=True)
     models.update({p.stem.replace("snapshot-", "step "): _load(config, p) for p in snapshots})
     print(f"{'model':<16}" + "".join(f"{k + ' ' + m:>20}" for k in inputs for m in ("psnr", "detail", "fringe")))
     outputs: dict[str, torch.Tensor] = {}
@@ -116,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _sheet(outputs: dict[str, torch.Tensor], hr: torch.Tensor, path: Path, rows: int = 8) -> None:
+def _sheet(outputs: dict[str, torch.Tensor], hr: torch.Tensor, path: Path, rows: int = 12) -> None:
     columns = {**outputs, "photo": hr}
     sheet = Image.new("RGB", (CROP * len(columns), (CROP + 4) * rows + 20), "white")
     draw = ImageDraw.Draw(sheet)
