@@ -68,7 +68,8 @@ def write_metadata(path: Path, metadata: dict[str, str]) -> None:
 
 
 def check_parity(model: nn.Module, path: Path, inputs: list[torch.Tensor]) -> float:
-    """Largest |onnxruntime - torch| over the given inputs; raises if above PARITY_TOLERANCE."""
+    """Largest |onnxruntime - torch| over every output (a model may return a tuple, like the VAE encoder) and every
+    input; raises if above PARITY_TOLERANCE."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -76,11 +77,13 @@ def check_parity(model: nn.Module, path: Path, inputs: list[torch.Tensor]) -> fl
     worst = 0.0
     with torch.no_grad():
         for x in inputs:
-            expected = model(x).numpy()
-            got = session.run(None, {name: x.numpy()})[0]
-            if got.shape != expected.shape:
-                raise AssertionError(f"shape mismatch {got.shape} vs {expected.shape} for input {tuple(x.shape)}")
-            worst = max(worst, float(np.abs(got - expected).max()))
+            expected = model(x)
+            expected = expected if isinstance(expected, tuple) else (expected,)
+            got = session.run(None, {name: x.numpy()})
+            for e, g in zip(expected, got, strict=True):
+                if g.shape != tuple(e.shape):
+                    raise AssertionError(f"shape mismatch {g.shape} vs {tuple(e.shape)} for input {tuple(x.shape)}")
+                worst = max(worst, float(np.abs(g - e.numpy()).max()))
     if worst > PARITY_TOLERANCE:
         raise AssertionError(f"onnxruntime differs from torch by {worst:.2e} (> {PARITY_TOLERANCE})")
     return worst

@@ -21,7 +21,7 @@ from onnx import helper, numpy_helper
 from torch import nn
 
 from training.data.emoji import FACE_SUBGROUPS, LICENCE, describe_emoji_source
-from training.export import (MODELS_DIR, OPSET, PARITY_TOLERANCE, WEIGHTS_LICENCE, write_card_markdown,
+from training.export import (MODELS_DIR, OPSET, WEIGHTS_LICENCE, check_parity, write_card_markdown,
                              write_metadata)
 from training.loop import RUNS_DIR, load_checkpoint
 
@@ -124,27 +124,6 @@ def export_graph(model: nn.Module, path: Path, example: torch.Tensor, input_name
     write_metadata(tmp, metadata)
     tmp.replace(path)
     return path
-
-
-def check_parity(model: nn.Module, path: Path, inputs: list[torch.Tensor]) -> float:
-    """Largest |onnxruntime - torch| over every output and input; raises above PARITY_TOLERANCE."""
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    worst = 0.0
-    with torch.no_grad():
-        for x in inputs:
-            expected = model(x)
-            expected = expected if isinstance(expected, tuple) else (expected,)
-            got = session.run(None, {name: x.numpy()})
-            for e, g in zip(expected, got, strict=True):
-                if g.shape != tuple(e.shape):
-                    raise AssertionError(f"shape mismatch {g.shape} vs {tuple(e.shape)} for input {tuple(x.shape)}")
-                worst = max(worst, float(np.abs(g - e.numpy()).max()))
-    if worst > PARITY_TOLERANCE:
-        raise AssertionError(f"onnxruntime differs from torch by {worst:.2e} (> {PARITY_TOLERANCE})")
-    return worst
 
 
 def latent_inputs(latent: int, seed: int = 0) -> list[torch.Tensor]:
