@@ -55,6 +55,17 @@ def load_checkpoint(path: Path, modules: dict[str, nn.Module],
     return int(state["step"])
 
 
+def resume_step(checkpoint: Path | None, modules: dict[str, nn.Module],
+                optimizers: dict[str, torch.optim.Optimizer], resume: bool = True) -> int:
+    """The iteration to start at: the checkpoint's, with weights and optimizer state restored, when resuming from one
+    that exists; else 0."""
+    if not (resume and checkpoint is not None and checkpoint.is_file()):
+        return 0
+    start = load_checkpoint(checkpoint, modules, optimizers)
+    print(f"resumed from {checkpoint} at iteration {start}", file=sys.stderr)
+    return start
+
+
 class ProgressLog:
     """Prints iterations/s, smoothed losses and ETA; appends the same to runs/<name>/log.jsonl."""
 
@@ -99,11 +110,8 @@ def train_supervised(config: dict, model: nn.Module, make_batch: Callable[[int],
     optimizer = torch.optim.Adam(model.parameters(), lr=float(train["lr"]), betas=(0.9, 0.99))
     run_dir = run_dir_for(config)
     checkpoint = run_dir / "last.pt" if run_dir else None
-    start = 0
-    if resume and checkpoint is not None and checkpoint.is_file():
-        start = load_checkpoint(checkpoint, {"net": model}, {"net": optimizer})
-        print(f"resumed from {checkpoint} at iteration {start}", file=sys.stderr)
-    elif config.get("init_from") and not train.get("dry_run"):
+    start = resume_step(checkpoint, {"net": model}, {"net": optimizer}, resume)
+    if not start and config.get("init_from") and not train.get("dry_run"):
         copied = init_from_run(model, config["init_from"])
         print(f"initialised {copied} tensors from run {config['init_from']}", file=sys.stderr)
     log = ProgressLog(total, start, run_dir / "log.jsonl" if run_dir else None)

@@ -10,14 +10,13 @@ re-measured for the averaged weights.
 from __future__ import annotations
 
 import copy
-import sys
 
 import torch
 from torch.nn import functional as F
 
 from training.archs.dcgan import DCGANDiscriminator, DCGANGenerator
 from training.data.emoji import emoji_pool
-from training.loop import ProgressLog, cosine_lr, load_checkpoint, run_dir_for, save_checkpoint
+from training.loop import ProgressLog, cosine_lr, resume_step, run_dir_for, save_checkpoint
 from training.tasks.generative import ImageBatches, ema_decay, ema_update, recalibrate_batchnorm, save_sheet
 
 
@@ -68,10 +67,7 @@ def train(config: dict, resume: bool = True) -> DCGANGenerator:
     optimizers = {"g": opt_g, "d": opt_d}
     run_dir = run_dir_for(config)
     checkpoint = run_dir / "gan.pt" if run_dir else None
-    start = 0
-    if resume and checkpoint is not None and checkpoint.is_file():
-        start = load_checkpoint(checkpoint, modules, optimizers)
-        print(f"resumed from {checkpoint} at iteration {start}", file=sys.stderr)
+    start = resume_step(checkpoint, modules, optimizers, resume)
 
     train_set, _ = emoji_pool(config)
     batches = ImageBatches(train_set.images, seed=seed + start)  # a resumed run does not replay the same batches

@@ -19,7 +19,7 @@ import torch
 from training.archs.compact import CompactSR
 from training.archs.discriminator import PatchDiscriminator
 from training.data.degrade import bicubic_down, realistic_down, to_tensor_batch
-from training.loop import ProgressLog, cosine_lr, init_from_run, load_checkpoint, run_dir_for, save_checkpoint
+from training.loop import ProgressLog, cosine_lr, init_from_run, resume_step, run_dir_for, save_checkpoint
 from training.losses import (artifact_loss, charbonnier, gaussian_blur, relativistic_d_loss, relativistic_g_loss,
                              unsharp_mask)
 from training.tasks.common import photo_pools, sampler
@@ -95,9 +95,7 @@ def train(config: dict, resume: bool = True) -> CompactSR:
     checkpoint = run_dir / "gan.pt" if run_dir else None
     modules = {"net": ema, "train_g": generator, "d": disc}
     optimizers = {"g": opt_g, "d": opt_d}
-    start = 0
-    if resume and checkpoint is not None and checkpoint.is_file():
-        start = load_checkpoint(checkpoint, modules, optimizers)
+    start = resume_step(checkpoint, modules, optimizers, resume)
     train_photos, _ = photo_pools(config)
     patches = sampler(config, train_photos)
     scale, total = generator.scale, int(train_cfg["iters"])

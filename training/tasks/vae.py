@@ -10,13 +10,12 @@ iterations so the encoder learns something before the prior pulls it in.
 from __future__ import annotations
 
 import math
-import sys
 
 import torch
 
 from training.archs.vae import ConvVAE
 from training.data.emoji import emoji_pool
-from training.loop import ProgressLog, cosine_lr, load_checkpoint, run_dir_for, save_checkpoint
+from training.loop import ProgressLog, cosine_lr, resume_step, run_dir_for, save_checkpoint
 from training.tasks.generative import ImageBatches, save_sheet
 
 
@@ -46,10 +45,7 @@ def train(config: dict, resume: bool = True) -> ConvVAE:
     optimizer = torch.optim.Adam(model.parameters(), lr=float(train_cfg["lr"]))
     run_dir = run_dir_for(config)
     checkpoint = run_dir / "vae.pt" if run_dir else None
-    start = 0
-    if resume and checkpoint is not None and checkpoint.is_file():
-        start = load_checkpoint(checkpoint, {"net": model}, {"net": optimizer})
-        print(f"resumed from {checkpoint} at iteration {start}", file=sys.stderr)
+    start = resume_step(checkpoint, {"net": model}, {"net": optimizer}, resume)
 
     train_set, held_out = emoji_pool(config)
     batches = ImageBatches(train_set.images, seed=seed + start)
