@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from training.evaluate import (BENCH_DIR, bicubic_lr, bicubic_up, lanczos_up, load_rgb, mean_psnr,  # noqa: E402
-                               onnx_restorer, sr_rows, texture_ratios)
+from training.evaluate import (BENCH_DIR, bicubic_lr, bicubic_up, lanczos_up, load_rgb,  # noqa: E402
+                               onnx_restorer, texture_summary)
 
 CROPS = [("Set14", "baboon", (200, 40)), ("Set14", "zebra", (150, 60)), ("Set14", "comic", (40, 120)),
          ("Set5", "butterfly", (60, 60)), ("Set14", "lenna", (200, 200)), ("Set14", "flowers", (200, 120))]
@@ -69,11 +69,8 @@ def texture_report(methods: dict) -> str:
              "Made by `python bench/gan_crops.py`; crops in `upscale-x4-gan-crops.png`.", "",
              "| set | method | Y-PSNR (dB) | detail ratio | fringe ratio |", "|---|---|---|---|---|"]
     for set_name in ("Set5", "Set14"):
-        rows = list(sr_rows(set_name, 4, upscalers))
-        ratios = texture_ratios(set_name, 4, upscalers)
-        for name in upscalers:
-            detail, fringe = ratios[name]
-            lines.append(f"| {set_name} | {name} | {mean_psnr(rows, name, set_name):.2f} | {detail:.3f} | {fringe:.3f} |")
+        for name, (psnr, detail, fringe) in texture_summary(set_name, 4, upscalers).items():
+            lines.append(f"| {set_name} | {name} | {psnr:.2f} | {detail:.3f} | {fringe:.3f} |")
     return "\n".join(lines) + "\n"
 
 
