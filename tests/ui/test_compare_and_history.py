@@ -5,20 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ui_helpers import open_image, run_operation, wait_idle
-from imagestudio.ui.main_window import MainWindow
-from imagestudio.ui.settings import AppSettings
 
 
-def _window(qtbot) -> MainWindow:
-    window = MainWindow(AppSettings())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
-def test_compare_split_and_ab_toggle_are_exclusive_and_need_an_image(qtbot, photo, same_size_models):
-    window = _window(qtbot)
+def test_compare_split_and_ab_toggle_are_exclusive_and_need_an_image(qtbot, photo, same_size_models, window):
     compare = window.compare
     assert not compare.split_action.isEnabled()
     open_image(qtbot, window, photo)
@@ -33,8 +22,8 @@ def test_compare_split_and_ab_toggle_are_exclusive_and_need_an_image(qtbot, phot
     assert not compare.toggle_action.isEnabled() and window.canvas.compare.mode == "off"
 
 
-def test_old_states_spill_to_disk_and_undo_reads_them_back_off_the_gui_thread(qtbot, photo, same_size_models):
-    window = _window(qtbot)
+def test_old_states_spill_to_disk_and_undo_reads_them_back_off_the_gui_thread(qtbot, photo, same_size_models,
+                                                                            window):
     open_image(qtbot, window, photo)
     window.document.set_memory_limit(1)  # as if the setting were tiny: only the newest state stays in memory
     results = []
