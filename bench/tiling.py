@@ -4,8 +4,8 @@
    our runtime tiled (what the app does), our runtime untiled, torch eager untiled, torch eager through the same tiling.
    The network is resources/models/upscale-x4.onnx when present (torch rebuilds it from its `architecture` card
    entry with random weights: same shapes, same work), else a CompactSR with the training config's size.
-2. Peak memory (the child's own VmHWM, see bench/measure.py) of `imagestudio upscale --scale 2` on a 24 MP JPEG, the whole CLI:
-   decode, tiled inference, encode.
+2. Peak memory (the child's own VmHWM, see bench/measure.py) of `imagestudio upscale --scale 2` on a 24 MP JPEG,
+   the whole CLI: decode, tiled inference, encode.
 
     python bench/tiling.py [--runs 5] [--size 640x480] [--skip-memory]
 

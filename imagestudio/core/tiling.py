@@ -99,7 +99,7 @@ def choose_tile(tile: int | None, device: str, context: int, blend: int, multipl
     `multiple`."""
     side = tile if tile else AUTO_TILE.get(device, AUTO_TILE["cpu"])
     side = max(side, 2 * (2 * context + blend), MIN_TILE)
-    return math.ceil(side / multiple) * multiple
+    return _round_up(side, multiple)
 
 
 def _pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
