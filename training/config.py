@@ -44,6 +44,9 @@ def dry_run_config(config: dict[str, Any]) -> dict[str, Any]:
     train = config.setdefault("train", {})
     train.update(iters=3, batch=2, log_every=1, ckpt_every=2, val_every=0, dry_run=True)
     train["patch"] = min(int(train.get("patch", 64)), 64)
+    if "val_patch" in train:
+        train["val_patch"] = min(int(train["val_patch"]), 64)
+    train.pop("time_budget_min", None)
     if "gan_start" in train:  # staged GAN training: reach the adversarial stage within the few steps
         train.update(gan_start=1, gan_ramp=1)
     config["run_dir"] = None

