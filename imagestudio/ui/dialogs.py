@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QLabel,
     QMessageBox,
     QSpinBox,
     QWidget,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 log = logging.getLogger(__name__)
 
 UnsavedChoice = Literal["save", "discard", "cancel"]
+BusyOpenChoice = Literal["queue", "stop", "cancel"]
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 SAVE_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "TIFF": ".tif", "BMP": ".bmp"}
 LOSSY_FORMATS = ("JPEG", "WEBP")
@@ -52,17 +54,55 @@ def show_info(parent: QWidget | None, title: str, message: str) -> None:
 
 
 def ask_unsaved_changes(parent: QWidget | None, name: str) -> UnsavedChoice:
-    answer = QMessageBox.question(
-        parent,
-        "Unsaved changes",
-        f"Save the changes to {name} before closing?",
-        QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-        QMessageBox.StandardButton.Save,
-    )
-    if answer == QMessageBox.StandardButton.Save:
+    """Save… saves the way Ctrl+S does: an edited photo goes to a new file unless the user confirms otherwise."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
+                      f"{name} has changes that are not saved. Save them first?", QMessageBox.StandardButton.NoButton,
+                      parent)
+    box.setInformativeText("Saving an edited photo asks for a new file name; the original stays as it is.")
+    save = box.addButton("Save…", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("Discard changes", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(save)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is save:
         return "save"
-    if answer == QMessageBox.StandardButton.Discard:
+    if clicked is discard:
         return "discard"
+    return "cancel"
+
+
+def confirm_overwrite_original(parent: QWidget | None, name: str, format: str, quality: int) -> bool:
+    """The one way to write over the file a photo was opened from: a separate question that defaults to No and
+    says when the format re-encodes lossily."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Overwrite the original?",
+                      f"{name} is the photo you opened. Replace it with the edited image?",
+                      QMessageBox.StandardButton.NoButton, parent)
+    lossy = (f"It will be re-encoded as {format} at quality {quality}: {format} is lossy, so some detail of the "
+             "original is lost for good." if format in LOSSY_FORMATS
+             else f"It will be rewritten as {format}.")
+    box.setInformativeText(f"{lossy} The original cannot be recovered afterwards.")
+    overwrite = box.addButton("Overwrite original", QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("Keep the original", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    return box.clickedButton() is overwrite
+
+
+def ask_open_while_busy(parent: QWidget | None, name: str, job: str) -> BusyOpenChoice:
+    """Open asked for while a job runs: open it when the job finishes, stop the job and open, or do nothing."""
+    box = QMessageBox(QMessageBox.Icon.Question, "A job is running",
+                      f"{job or 'A job'} is still running. Open {name}…", QMessageBox.StandardButton.NoButton, parent)
+    queue = box.addButton("When it finishes", QMessageBox.ButtonRole.AcceptRole)
+    stop = box.addButton("Stop it and open now", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(queue)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is queue:
+        return "queue"
+    if clicked is stop:
+        return "stop"
     return "cancel"
 
 
@@ -148,6 +188,8 @@ class SaveOptionsDialog(QDialog):
         self._quality.setValue(quality)
         self._keep = QCheckBox("Keep EXIF and colour profile")
         self._keep.setChecked(keep_metadata)
+        self.lossy_note = QLabel()
+        self.lossy_note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -155,12 +197,17 @@ class SaveOptionsDialog(QDialog):
         layout.addRow("Format", self._format)
         layout.addRow("Quality", self._quality)
         layout.addRow(self._keep)
+        layout.addRow(self.lossy_note)
         layout.addRow(buttons)
         self._format.currentTextChanged.connect(self._update_quality)
         self._update_quality(self._format.currentText())
 
     def _update_quality(self, fmt: str) -> None:
-        self._quality.setEnabled(fmt in LOSSY_FORMATS)
+        lossy = fmt in LOSSY_FORMATS
+        self._quality.setEnabled(lossy)
+        self.lossy_note.setText(f"{fmt} is lossy: each save re-encodes the image and loses a little detail."
+                                if lossy else "")
+        self.lossy_note.setVisible(lossy)
 
     def format(self) -> str:
         return self._format.currentText()

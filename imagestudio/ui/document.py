@@ -23,11 +23,17 @@ class Document(QObject):
     path_changed = Signal()
 
     def __init__(self, image: Image, display: DisplayImage, path: Path | None, memory_limit_bytes: int,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, suggested_stem: str = "untitled") -> None:
         super().__init__(parent)
         self._store = StateStore(memory_limit_bytes)
         self._displays: OrderedDict[int, DisplayImage] = OrderedDict()
-        self.path = path  # where Save writes; the opened file until Save As picks another
+        self.path = path  # the file shown in the title: the opened file until Save As picks another
+        self.source = path  # the file this document was opened from; never written without a separate yes
+        # Whether Save may write to `path` without asking: only once the user chose it in Save As (and, for the
+        # opened file itself, confirmed overwriting it). An opened photo's first Save is always a Save As.
+        self.save_confirmed = False
+        self.suggested_stem = suggested_stem  # the name Save As proposes for an untitled document
+        self._decoded_from = image.meta.source_path
         self.original_state = self._add(image, display)
         self.current_state = self.original_state
 
@@ -86,8 +92,15 @@ class Document(QObject):
             del self._displays[state_id]
 
     def set_path(self, path: Path) -> None:
+        """The user saved to `path`: from now on Save writes there without asking."""
         self.path = path
+        self.save_confirmed = True
         self.path_changed.emit()
+
+    def is_source(self, path: Path) -> bool:
+        """Whether `path` names the file this document (or the image's own metadata) was opened from."""
+        sources = [self.source, self._decoded_from]
+        return any(source is not None and _same_file(Path(source), path) for source in sources)
 
     def set_memory_limit(self, limit_bytes: int) -> None:
         self._store.set_limit(limit_bytes)
@@ -112,3 +125,12 @@ class Document(QObject):
         while len(self._displays) > _DISPLAY_CACHE_SIZE:
             oldest = next(sid for sid in self._displays if sid != original)
             del self._displays[oldest]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+    except OSError:
+        pass
+    return a.absolute() == b.absolute()

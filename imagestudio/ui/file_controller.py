@@ -1,10 +1,16 @@
 """Open, Save, Save As, Export, Close and Quit, with the recent-files menu and the unsaved-changes prompt.
 
 Loading and saving run on the worker (a 24 MP PNG takes seconds); the window only reacts to the results.
+
+No photo is ever lost: Save on a document opened from a file is a Save As proposing `<stem>_edited.<ext>` beside it
+until the user has chosen where this document goes; writing over the opened file takes a separate confirmation that
+says when the format is lossy. The unsaved-changes prompt's Save follows the same rule, and whatever it interrupted
+(Open, Close, Quit, opening a gallery image) resumes once the save has finished.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,9 +40,7 @@ class FileController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self._window = window
-        self._after_save: str | None = None  # "close" or "quit": what a Save chosen in the unsaved prompt unblocks
-        self._export_target: SaveTarget | None = None
-        self._pending_open: Path | None = None
+        self._resume: Callable[[], object] | None = None  # what a Save chosen in the unsaved prompt unblocks
         self._opening: Path | None = None
         self._saving_document: Document | None = None
         self._saving_as_document = False
@@ -48,6 +52,9 @@ class FileController(QObject):
         self.export_action = self._action("&Export a Copy…", sequences("Ctrl+Alt+E"), self.export)
         self.close_action = self._action("&Close", sequences("Ctrl+W", standard.Close), self.close_document)
         self.quit_action = self._action("&Quit", sequences("Ctrl+Q", standard.Quit), window.close)
+        self.save_action.setStatusTip("Save the edits; an opened photo's first save asks for a new name")
+        self.save_as_action.setStatusTip("Save under a new name, proposed beside the original")
+        self.export_action.setStatusTip("Write a copy without changing where Save writes")
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
 
@@ -58,8 +65,8 @@ class FileController(QObject):
         return action
 
     def update_actions(self, has_document: bool, busy: bool) -> None:
-        self.open_action.setEnabled(not busy)
-        self.recent_menu.setEnabled(not busy)
+        self.open_action.setEnabled(True)  # during a job, Open asks whether to wait for it or cancel it
+        self.recent_menu.setEnabled(True)
         for action in (self.save_action, self.save_as_action, self.export_action, self.close_action):
             action.setEnabled(has_document and not busy)
 
@@ -71,19 +78,29 @@ class FileController(QObject):
             self.open_path(path)
 
     def open_path(self, path: Path) -> Job | None:
-        """Loads on the worker; the current document is replaced only when the new one loaded."""
-        if self._window.runner.busy:
-            self._window.statusBar().showMessage("Wait for the current job to finish, or cancel it", 5000)
-            return None
-        if not self._confirm_discard("open", pending_open=Path(path)):
-            return None
+        """Loads on the worker; the current document is replaced only when the new one loaded.
+
+        During a job the user is asked: open it when the job has finished (queued), or cancel the job and open."""
         path = Path(path)
+        runner = self._window.runner
+        if runner.busy:
+            choice = dialogs.ask_open_while_busy(self._window, path.name, self._window.status.progress.job_label)
+            if choice == "cancel":
+                return None
+            if choice == "stop":
+                runner.cancel_all()
+            runner.call_when_idle(lambda: self.open_path(path))
+            self._window.statusBar().showMessage(
+                f"{path.name} opens when the current job has {'stopped' if choice == 'stop' else 'finished'}", 10_000)
+            return None
+        if not self.confirm_discard(lambda: self.open_path(path)):
+            return None
         limit = self._window.settings.max_pixels
         job = Job(f"Opening {path.name}", lambda progress, cancel: _load(path, limit))
         job.succeeded.connect(self._opened)
         job.failed.connect(self._open_failed)
         self._opening = path
-        return self._window.runner.submit(job)  # started only once every signal is connected
+        return runner.submit(job)  # started only once every signal is connected
 
     @Slot(object)
     def _opened(self, result: tuple[Image, DisplayImage]) -> None:
@@ -93,7 +110,7 @@ class FileController(QObject):
         document = Document(image, display, path, self._window.settings.history_limit_bytes)
         self._window.set_document(document)
         self._remember(path)
-        if image.meta.frame_count > 1:  # said, not silently dropped: edits and saves work on this one frame
+        if image.meta.frame_count > 1:  # said, not silently dropped: edits and saves use this one frame
             self._window.statusBar().showMessage(
                 f"{path.name} is animated: showing frame 1 of {image.meta.frame_count}; "
                 "edits and saves use this frame only", 15000)
@@ -104,6 +121,21 @@ class FileController(QObject):
         if isinstance(error, ImageTooLargeError) and "limit" in message:
             message += ". The limit can be raised in Preferences (Largest image)."
         dialogs.show_error(self._window, "Could not open the image", message, details)
+
+    def open_untitled(self, image: Image, suggested_stem: str) -> bool:
+        """A picture made in the app (a gallery image, a variation) as a new untitled document: never an edit of
+        the open photo. Asks about unsaved changes first; False when the user kept the current document."""
+        window = self._window
+        if window.runner.busy:
+            window.statusBar().showMessage("Wait for the current job to finish, or cancel it", 5000)
+            return False
+        if not self.confirm_discard(lambda: self.open_untitled(image, suggested_stem)):
+            return False
+        image = image.with_pixels(image.rgb.copy(), None if image.alpha is None else image.alpha.copy())
+        display = build_display(image)  # gallery images are small: cheap enough for the GUI thread
+        window.set_document(Document(image, display, None, window.settings.history_limit_bytes,
+                                     suggested_stem=suggested_stem))
+        return True
 
     def _remember(self, path: Path) -> None:
         settings = self._window.settings
@@ -127,36 +159,66 @@ class FileController(QObject):
 
     # --- save ----------------------------------------------------------------------------------------------------
     def save(self) -> Job | None:
+        """Writes to the document's file only once the user chose it in Save As; otherwise this is Save As."""
         document = self._window.document
         if document is None:
             return None
-        if document.path is None:
+        if document.path is None or not document.save_confirmed:
             return self.save_as()
         settings = self._window.settings
-        # Save means "write my edits over this file", so the core's guard against overwriting the input is lifted.
         target = SaveTarget(document.path, None, settings.get("output/quality"), settings.get("output/keep_metadata"))
-        return self._start_save(target, becomes_document_path=True, overwrite=True)
+        # Writing over the opened file was confirmed when the user chose it in Save As.
+        return self._start_save(target, becomes_document_path=True, overwrite=document.is_source(document.path))
 
     def save_as(self) -> Job | None:
-        target = self._ask_target("Save As", suffix_tag="")
-        return None if target is None else self._start_save(target, becomes_document_path=True, overwrite=True)
+        document = self._window.document
+        target = self._ask_target("Save As")
+        if document is None or target is None:
+            return None
+        overwrite = document.is_source(target.path)
+        if overwrite and not self._confirm_overwrite(target):
+            return None
+        return self._start_save(target, becomes_document_path=True, overwrite=overwrite)
 
     def export(self) -> Job | None:
-        target = self._ask_target("Export a Copy", suffix_tag="-edited")
-        return None if target is None else self._start_save(target, becomes_document_path=False, overwrite=False)
-
-    def _ask_target(self, title: str, suffix_tag: str) -> SaveTarget | None:
         document = self._window.document
-        if document is None:
+        target = self._ask_target("Export a Copy")
+        if document is None or target is None:
             return None
+        overwrite = document.is_source(target.path)
+        if overwrite and not self._confirm_overwrite(target):
+            return None
+        return self._start_save(target, becomes_document_path=False, overwrite=overwrite)
+
+    def proposed_path(self) -> Path:
+        """Where Save As starts: `<stem>_edited.<ext>` beside the opened photo (a name not taken yet), the file
+        this document was saved to, or `<suggested stem>.png` in the last folder for an untitled picture."""
+        document = self._window.document
+        assert document is not None
         settings = self._window.settings
         chosen = settings.get("output/format")
         source_format = format_for_suffix(document.path.suffix) if document.path else None
         fmt = (source_format or "PNG") if chosen == "same" else chosen
-        base = document.path or Path(settings.get("files/last_folder") or Path.home()) / "untitled.png"
-        suggested = base.with_name(f"{base.stem}{suffix_tag}{SAVE_FORMATS.get(fmt, '.png')}")
+        suffix = SAVE_FORMATS.get(fmt, ".png")
+        if document.path is None:
+            folder = Path(settings.get("files/last_folder") or Path.home())
+            return _free_path(folder / f"{document.suggested_stem}{suffix}")
+        if document.save_confirmed and not document.is_source(document.path):
+            return document.path.with_suffix(suffix)  # the user's own copy: Save As starts from it
+        return _free_path(document.path.with_name(f"{document.path.stem}_edited{suffix}"))
+
+    def _ask_target(self, title: str) -> SaveTarget | None:
+        if self._window.document is None:
+            return None
+        settings = self._window.settings
+        suggested = self.proposed_path()
+        fmt = format_for_suffix(suggested.suffix) or "PNG"
         return dialogs.ask_save_target(self._window, title, suggested, fmt, settings.get("output/quality"),
                                        settings.get("output/keep_metadata"))
+
+    def _confirm_overwrite(self, target: SaveTarget) -> bool:
+        fmt = target.format or format_for_suffix(target.path.suffix) or target.path.suffix.lstrip(".").upper()
+        return dialogs.confirm_overwrite_original(self._window, target.path.name, fmt, target.quality)
 
     def _start_save(self, target: SaveTarget, *, becomes_document_path: bool, overwrite: bool) -> Job | None:
         document = self._window.document
@@ -187,41 +249,36 @@ class FileController(QObject):
             if window.undo_stack.index() == self._saving_state:
                 window.undo_stack.setClean()
         window.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
-        follow_up, self._after_save = self._after_save, None
-        if follow_up == "quit":
-            window.close()
-        elif follow_up == "close":
-            self.close_document()
-        elif follow_up == "open" and self._pending_open is not None:
-            path, self._pending_open = self._pending_open, None
-            self.open_path(path)
+        resume, self._resume = self._resume, None
+        if resume is not None:  # the Open/Close/Quit that asked for this save, once the save job is gone
+            window.runner.call_when_idle(resume)
 
     @Slot(object, str)
     def _save_failed(self, error: Exception, details: str) -> None:
-        self._after_save = None
-        self._pending_open = None
+        self._resume = None
         dialogs.show_error(self._window, "Could not save the image", str(error), details)
 
     @Slot()
     def _save_cancelled(self) -> None:
-        self._after_save = None
-        self._pending_open = None
+        self._resume = None
 
     # --- close ---------------------------------------------------------------------------------------------------
     def close_document(self) -> bool:
         if self._window.document is None:
             return True
-        if not self._confirm_discard("close"):
+        if not self.confirm_discard(self.close_document):
             return False
         self._window.set_document(None)
         return True
 
     def confirm_quit(self) -> bool:
         """True when the window may close now; a chosen Save closes it once the save has finished."""
-        return self._confirm_discard("quit")
+        return self.confirm_discard(self._window.close)
 
-    def _confirm_discard(self, then: str, pending_open: Path | None = None) -> bool:
-        """True when there is nothing unsaved, or the user discards it. A Save starts saving and returns False."""
+    def confirm_discard(self, resume: Callable[[], object]) -> bool:
+        """True when there is nothing unsaved, or the user discards it. A Save starts saving (a Save As for a
+        photo not yet saved under a name of the user's choosing) and returns False; `resume` runs once it has
+        been written. Cancel, here or in the Save As, returns False and drops `resume`."""
         window = self._window
         if window.document is None or window.undo_stack.isClean():
             return True
@@ -229,7 +286,16 @@ class FileController(QObject):
         if choice == "discard":
             return True
         if choice == "save":
-            self._after_save, self._pending_open = then, pending_open  # resumed once the save has finished
-            if self.save() is None:  # Save As was cancelled
-                self._after_save, self._pending_open = None, None
+            self._resume = resume
+            if self.save() is None:  # Save As or the overwrite question was cancelled
+                self._resume = None
         return False
+
+
+def _free_path(path: Path) -> Path:
+    """`path`, or `<stem>-2<ext>`, `<stem>-3<ext>`... : the first that does not exist yet."""
+    candidate, number = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return candidate

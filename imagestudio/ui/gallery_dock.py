@@ -1,4 +1,4 @@
-"""The Gallery dock: generate a grid of GAN images, blend two of them, make variations, open one in the canvas.
+"""The Gallery dock: generate a grid of GAN images, blend two of them, make variations, open one as a new document.
 
 A thin layer over imagestudio.core.gallery. Every model run is a Job on the window's runner (status-bar progress
 and Cancel for free); results arrive a chunk at a time through a queued signal, so the grid fills while the rest is
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDockWidget,
     QGridLayout,
     QHBoxLayout,
@@ -26,11 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from imagestudio.core.batch.naming import free_name
-from imagestudio.core.gallery import GAN, GalleryItem, blend_items, generate_items, photo_item, variation_items
+from imagestudio.core.gallery import GAN, PHOTO, GalleryItem, blend_items, generate_items, variation_items
 from imagestudio.core.image import save_image
 from imagestudio.ui import dialogs
 from imagestudio.ui.gallery_model import GalleryModel, GalleryView
-from imagestudio.ui.open_in_canvas import open_in_canvas
 from imagestudio.ui.worker import Job
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ class GalleryDock(QDockWidget):
         self._variation_seed = _VARIATION_SEED_BASE
         self._active: GalleryView | None = None  # the view clicked last: Open/Save act on its selection
         self._job_label = ""
+        self._results_from: int | None = None  # the grid row where the running job's results begin
 
         self.count = QSpinBox()
         self.count.setRange(1, 256)
@@ -77,9 +78,8 @@ class GalleryDock(QDockWidget):
         self.strength.setValue(30)
         self.strength_label = QLabel()
         self.vary_button = QPushButton("Variations")
-        self.vary_button.setToolTip("Variations of the selected image through the VAE")
-        self.vary_canvas_button = QPushButton("Vary canvas photo")
-        self.vary_canvas_button.setToolTip("Variations of the image on the canvas through the VAE")
+        # The generators know one small domain (the gallery's own images); a photo would come back as a blur of it.
+        self.vary_button.setToolTip("Variations of the selected gallery image through the VAE")
         self.open_button = QPushButton("Open in canvas")
         self.save_button = QPushButton("Save selected…")
         self.message = QLabel()
@@ -91,7 +91,6 @@ class GalleryDock(QDockWidget):
         self.blend_button.clicked.connect(lambda: self.blend())
         self.keep_button.clicked.connect(self.keep_frames)
         self.vary_button.clicked.connect(lambda: self.vary_selected())
-        self.vary_canvas_button.clicked.connect(lambda: self.vary_canvas())
         self.open_button.clicked.connect(lambda: self.open_selected())
         self.save_button.clicked.connect(lambda: self.save_selected())
         self.strength.valueChanged.connect(self._show_strength)
@@ -115,8 +114,7 @@ class GalleryDock(QDockWidget):
         vary.addWidget(QLabel("Strength"), 0, 0)
         vary.addWidget(self.strength, 0, 1)
         vary.addWidget(self.strength_label, 0, 2)
-        vary.addWidget(self.vary_button, 1, 0, 1, 2)
-        vary.addWidget(self.vary_canvas_button, 1, 2)
+        vary.addWidget(self.vary_button, 1, 0, 1, 3)
         actions = QHBoxLayout()
         actions.addWidget(self.open_button)
         actions.addWidget(self.save_button)
@@ -160,8 +158,8 @@ class GalleryDock(QDockWidget):
         self.more_button.setEnabled(idle and (self.grid.gallery_model().rowCount() > 0 or len(grid) == 1))
         self.blend_button.setEnabled(idle and len(grid) == 2)
         self.keep_button.setEnabled(bool(self.strip.selected_items()))
-        self.vary_button.setEnabled(idle and len(self.active_items()) == 1)
-        self.vary_canvas_button.setEnabled(idle and self._window.document is not None)
+        active = self.active_items()
+        self.vary_button.setEnabled(idle and len(active) == 1 and active[0].space != PHOTO)
         self.open_button.setEnabled(idle and len(self.active_items()) == 1)
         self.save_button.setEnabled(idle and bool(self.active_items()))
 
@@ -184,6 +182,7 @@ class GalleryDock(QDockWidget):
         job.failed.connect(self._job_failed)
         job.cancelled.connect(self._job_cancelled)
         self._job_label = job.label
+        self._results_from = None
         self.message.setText(f"{job.label}…")
         return self._window.runner.submit(job)
 
@@ -207,7 +206,15 @@ class GalleryDock(QDockWidget):
     @Slot(str, object)
     def _add_items(self, target: str, items: list[GalleryItem]) -> None:
         view = self.grid if target == "grid" else self.strip
-        view.gallery_model().add(items)
+        model = view.gallery_model()
+        if self._results_from is None:  # the job's first chunk: its results start here
+            self._results_from = model.rowCount()
+        model.add(items)
+        if view is self.grid and self._results_from > 0:
+            # Added below what the grid showed: select the new images and bring the first into view, so it is
+            # plain that something happened.
+            view.select_rows(list(range(self._results_from, model.rowCount())))
+            view.scrollTo(model.index(self._results_from, 0), QAbstractItemView.ScrollHint.PositionAtTop)
         self.update_buttons()
 
     def generate(self) -> Job | None:
@@ -250,15 +257,10 @@ class GalleryDock(QDockWidget):
             return None
 
         item = selected[0]
-        return self._vary(lambda: item)
-
-    def vary_canvas(self) -> Job | None:
-        document = self._window.document
-        if document is None:
+        if item.space == PHOTO:
+            self.message.setText("Variations work on gallery images only")
             return None
-        state, name = document.current_state, document.name
-        # The photo is read on the worker: an older history state may have to come back from disk.
-        return self._vary(lambda: photo_item(document.image_of(state), name))
+        return self._vary(lambda: item)
 
     def _vary(self, source: Callable[[], GalleryItem]) -> Job | None:
         count, strength, device = self.count.value(), self.strength.value() / 100, self.device
@@ -274,7 +276,12 @@ class GalleryDock(QDockWidget):
     # --- results -------------------------------------------------------------------------------------------------
     def keep_frames(self) -> None:
         frames = self.strip.selected_items()
-        self.grid.gallery_model().add(frames)
+        model = self.grid.gallery_model()
+        first = model.rowCount()
+        model.add(frames)
+        if frames:
+            self.grid.select_rows(list(range(first, model.rowCount())))
+            self.grid.scrollTo(model.index(first, 0))
         self.update_buttons()
 
     def open_selected(self) -> bool:
@@ -283,7 +290,8 @@ class GalleryDock(QDockWidget):
             self.message.setText("Select one image to open")
             return False
         item = selected[0]
-        return open_in_canvas(self._window, item.image, f"Gallery image ({item.title})")
+        # A new untitled document, never an edit of the open photo (whose unsaved changes are asked about first).
+        return self._window.files.open_untitled(item.image, file_stem(item))
 
     def save_selected(self, folder: Path | None = None) -> Job | None:
         items = self.active_items()

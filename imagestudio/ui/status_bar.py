@@ -15,6 +15,7 @@ class ProgressPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.job_label = ""
         self.message = QLabel()
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
@@ -31,6 +32,7 @@ class ProgressPanel(QWidget):
         self.hide()
 
     def start(self, label: str, cancellable: bool = True) -> None:
+        self.job_label = label
         self.message.setText(label)
         self.bar.setValue(0)
         self.cancel_button.setEnabled(cancellable)

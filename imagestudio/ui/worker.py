@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from imagestudio.core.errors import Cancelled
 from imagestudio.core.progress import CancelToken
@@ -99,6 +99,7 @@ class JobRunner(QObject):
         super().__init__(parent)
         self._pool = pool or QThreadPool.globalInstance()
         self._jobs: set[Job] = set()
+        self._when_idle: list[Callable[[], object]] = []
 
     @property
     def busy(self) -> bool:
@@ -119,6 +120,24 @@ class JobRunner(QObject):
         self._pool.start(_Runnable(job))
         return job
 
+    def call_when_idle(self, callback: Callable[[], object]) -> None:
+        """Runs `callback` on the GUI thread once no job is running (soon, if none is): a save's follow-up, or an
+        Open queued behind a running job. Callbacks run in the order given; one that starts a job holds the rest."""
+        self._when_idle.append(callback)
+        if not self.busy:
+            QTimer.singleShot(0, self._run_when_idle)
+
+    @property
+    def queued(self) -> int:
+        return len(self._when_idle)
+
+    def clear_queue(self) -> None:
+        self._when_idle.clear()
+
+    def _run_when_idle(self) -> None:
+        while self._when_idle and not self.busy:
+            self._when_idle.pop(0)()
+
     def cancel_all(self) -> None:
         for job in list(self._jobs):
             job.cancel()
@@ -132,3 +151,4 @@ class JobRunner(QObject):
         self._jobs.discard(job)
         if not self._jobs:
             self.busy_changed.emit(False)
+            self._run_when_idle()

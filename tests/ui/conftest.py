@@ -40,6 +40,12 @@ class DialogRecorder:
     open_model: Path | None = None
     preset_path: Path | None = None
     save_target: dialogs.SaveTarget | None = None
+    accept_suggested: bool = False  # Save As answers with the name it proposed (and save_target's options)
+    save_suggestions: list[Path] = field(default_factory=list)  # what each Save As / Export proposed
+    overwrite_prompts: list[str] = field(default_factory=list)
+    overwrite_answer: bool = False
+    busy_open_prompts: list[tuple[str, str]] = field(default_factory=list)
+    busy_open_answer: str = "queue"
     folders: list[Path] = field(default_factory=list)  # answers to ask_folder, in order; None once used up
     save_path: Path | None = None
 
@@ -61,7 +67,24 @@ def dialog_recorder(monkeypatch: pytest.MonkeyPatch) -> DialogRecorder:
     monkeypatch.setattr(dialogs, "ask_open_image", lambda parent, folder: recorder.open_image)
     monkeypatch.setattr(dialogs, "ask_open_model", lambda parent: recorder.open_model)
     monkeypatch.setattr(dialogs, "ask_preset_path", lambda parent, for_saving, folder="": recorder.preset_path)
-    monkeypatch.setattr(dialogs, "ask_save_target", lambda *args, **kwargs: recorder.save_target)
+    def ask_save_target(parent: Any, title: str, suggested: Path, fmt: str, quality: int,
+                        keep_metadata: bool) -> dialogs.SaveTarget | None:
+        recorder.save_suggestions.append(Path(suggested))
+        if recorder.accept_suggested:
+            return dialogs.SaveTarget(Path(suggested), fmt, quality, keep_metadata)
+        return recorder.save_target
+
+    def confirm_overwrite(parent: Any, name: str, fmt: str, quality: int) -> bool:
+        recorder.overwrite_prompts.append(f"{name} {fmt} {quality}")
+        return recorder.overwrite_answer
+
+    def ask_open_while_busy(parent: Any, name: str, job: str) -> str:
+        recorder.busy_open_prompts.append((name, job))
+        return recorder.busy_open_answer
+
+    monkeypatch.setattr(dialogs, "ask_save_target", ask_save_target)
+    monkeypatch.setattr(dialogs, "confirm_overwrite_original", confirm_overwrite)
+    monkeypatch.setattr(dialogs, "ask_open_while_busy", ask_open_while_busy)
     monkeypatch.setattr(dialogs, "ask_folder",
                         lambda *args, **kwargs: recorder.folders.pop(0) if recorder.folders else None)
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *args, **kwargs: recorder.save_path)

@@ -51,13 +51,21 @@ def test_save_as_then_reopen_keeps_the_edit_and_the_metadata(qtbot, window, came
     assert load_image(source).rgb.shape == reopened.rgb.shape, "the input was not touched"
 
 
-def test_save_writes_over_the_opened_file_and_marks_it_clean(qtbot, window, photo, same_size_models):
+def test_save_after_save_as_writes_the_chosen_file_and_marks_it_clean(qtbot, window, photo, same_size_models,
+                                                                     dialog_recorder, tmp_path):
     open_image(qtbot, window, photo)
+    original = photo.read_bytes()
     run_operation(qtbot, window, "denoise")
-    window.files.save_action.trigger()
+    dialog_recorder.accept_suggested = True
+    window.files.save_action.trigger()  # the first save of an opened photo asks where
     wait_idle(qtbot, window)
-    assert window.undo_stack.isClean()
-    np.testing.assert_allclose(load_image(photo).rgb, window.document.image.rgb, atol=1 / 255 + 1e-6)
+    mine = photo.with_name("photo_edited.png")
+    run_operation(qtbot, window, "denoise")
+    window.files.save_action.trigger()  # then Save writes there
+    wait_idle(qtbot, window)
+    assert window.undo_stack.isClean() and len(dialog_recorder.save_suggestions) == 1
+    np.testing.assert_allclose(load_image(mine).rgb, window.document.image.rgb, atol=1 / 255 + 1e-6)
+    assert photo.read_bytes() == original
 
 
 def test_export_writes_a_copy_without_changing_the_document(qtbot, window, photo, same_size_models,
@@ -92,12 +100,27 @@ def test_quit_with_unsaved_changes_asks_and_cancel_keeps_the_window(qtbot, windo
     assert window.close()
 
 
-def test_quit_with_save_saves_first_then_closes(qtbot, window, photo, same_size_models, dialog_recorder):
+def test_quit_with_save_saves_beside_the_photo_first_then_closes(qtbot, window, photo, same_size_models,
+                                                                  dialog_recorder):
     open_image(qtbot, window, photo)
+    original = photo.read_bytes()
     run_operation(qtbot, window, "denoise")
     edited = window.document.image.rgb.copy()
     dialog_recorder.unsaved_answer = "save"
+    dialog_recorder.accept_suggested = True
     window.close()
     wait_idle(qtbot, window)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
-    np.testing.assert_allclose(load_image(photo).rgb, edited, atol=1 / 255 + 1e-6)
+    np.testing.assert_allclose(load_image(photo.with_name("photo_edited.png")).rgb, edited, atol=1 / 255 + 1e-6)
+    assert photo.read_bytes() == original
+
+
+def test_save_options_say_when_the_format_is_lossy(qtbot):
+    from imagestudio.ui.dialogs import SaveOptionsDialog
+
+    dialog = SaveOptionsDialog("JPEG", 90, True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.lossy_note.isVisible() and "lossy" in dialog.lossy_note.text()
+    dialog._format.setCurrentText("PNG")
+    assert not dialog.lossy_note.isVisible()

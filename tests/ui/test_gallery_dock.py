@@ -11,6 +11,7 @@ import generative_models
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QPushButton
 from ui_helpers import open_image, run_operation, wait_idle
 
 from imagestudio.core.gallery import GAN, VAE, reproduce
@@ -87,17 +88,30 @@ def test_blend_strip_between_two_gan_images_and_keep_a_frame(qtbot, window, tiny
     assert dock.grid.gallery_model().items[-1] is frames[2]
 
 
-def test_blending_a_photo_goes_through_the_vae(qtbot, window, tiny_models, photo) -> None:
+def test_vary_is_offered_for_gallery_images_only_and_new_results_are_selected_in_view(
+        qtbot, window, tiny_models, photo) -> None:
     dock = window.gallery_dock
     open_image(qtbot, window, photo)
+    assert not dock.vary_button.isEnabled(), "a photo on the canvas is not something the VAE can vary"
+    assert not [b for b in dock.findChildren(QPushButton) if "canvas" in b.text().lower() and "vary" in
+                b.text().lower()]
+    dock.grid.setFixedHeight(120)  # a small grid: the new images land below what it shows
+    generate_grid(qtbot, window, 12, 0)
+    dock.grid.select_rows([0])
+    assert dock.vary_button.isEnabled()
     dock.strength.setValue(50)
     dock.count.setValue(3)
-    dock.vary_canvas_button.click()  # variations of the canvas photo: VAE encode -> nearby codes -> decode
+    dock.vary_button.click()
     wait_idle(qtbot, window)
-    variations = dock.grid.gallery_model().items
+    variations = dock.grid.gallery_model().items[12:]
     assert len(variations) == 3 and all(item.space == VAE for item in variations)
-    assert "photo.png" in variations[0].recipe and "strength 0.50" in variations[0].recipe
-    dock.grid.select_rows([0, 2])
+    assert "seed 0" in variations[0].recipe and "strength 0.50" in variations[0].recipe
+    assert dock.grid.selected_items() == variations, "the new results are selected"
+    first_new = dock.grid.visualRect(dock.grid.model().index(12, 0))
+    assert dock.grid.viewport().rect().intersects(first_new), "the first new result was scrolled into view"
+    assert dock.grid.verticalScrollBar().value() > 0
+
+    dock.grid.select_rows([12, 14])
     dock.blend_button.click()
     wait_idle(qtbot, window)
     frames = dock.strip.gallery_model().items
@@ -123,41 +137,54 @@ def test_variations_of_a_gallery_item_with_the_strength_slider(qtbot, window, ti
     assert spread(10) < spread(90)
 
 
-def test_open_in_canvas_is_undoable_and_can_be_upscaled_and_saved(qtbot, window, tiny_models, photo,
-                                                                   bundled_upscalers, dialog_recorder,
-                                                                   tmp_path) -> None:
-    from imagestudio.ui.dialogs import SaveTarget
-
+def test_open_in_canvas_makes_a_new_untitled_document_and_never_touches_the_photo(
+        qtbot, window, tiny_models, make_photo, bundled_upscalers, same_size_models, dialog_recorder) -> None:
     dock = window.gallery_dock
     items = generate_grid(qtbot, window, 4, 5)
-    dock.grid.select_rows([1])
-    assert dock.open_button.isEnabled()
-    dock.open_button.click()  # no document yet: a new untitled one
-    assert window.document is not None and window.document.name == "Untitled"
-    np.testing.assert_array_equal(window.document.image.rgb, items[1].image.rgb)
-
+    photo = make_photo("portrait.png", 40, 30)
+    original = photo.read_bytes()
     open_image(qtbot, window, photo)
-    original = window.document.image.rgb.copy()
+    run_operation(qtbot, window, "denoise")  # an unsaved edit of the photo
+
     dock.grid.select_rows([2])
+    dialog_recorder.unsaved_answer = "cancel"
+    assert not dock.open_button.click() and window.document.path == photo, "Cancel keeps the photo open"
+    dialog_recorder.unsaved_answer = "discard"
     dock.open_button.click()
-    assert window.undo_stack.count() == 1 and "seed 7" in window.undo_stack.undoText()
+    assert dialog_recorder.unsaved_prompts == ["portrait.png", "portrait.png"]
+    assert window.document.name == "Untitled" and window.document.path is None
+    assert window.undo_stack.count() == 0, "a gallery image is a document of its own, not an edit of the photo"
     np.testing.assert_array_equal(window.document.image.rgb, items[2].image.rgb)
     assert (window.canvas.display.width, window.canvas.display.height) == (16, 16)
 
     run_operation(qtbot, window, "upscale4")  # enhance it with the ×4 model
     assert window.document.image.width == 64
-    window.undo_action.trigger()
-    window.undo_action.trigger()
-    np.testing.assert_array_equal(window.document.image.rgb, original)
-    window.redo_action.trigger()
-    window.redo_action.trigger()
-
-    target = tmp_path / "saved" / "generated.png"
-    target.parent.mkdir()
-    dialog_recorder.save_target = SaveTarget(target, "PNG", 95, True)
-    window.files.save_as_action.trigger()
+    dialog_recorder.accept_suggested = True
+    window.files.save_action.trigger()  # Ctrl+S on the untitled picture: Save As, named after its seed
     wait_idle(qtbot, window)
-    assert load_image(target).width == 64 and dialog_recorder.errors == []
+    [proposed] = dialog_recorder.save_suggestions
+    assert proposed == photo.with_name("seed-7.png")  # the last folder used
+    assert load_image(proposed).width == 64 and dialog_recorder.errors == []
+    assert photo.read_bytes() == original
+
+
+def test_open_in_canvas_after_save_in_the_prompt_saves_the_photo_as_a_copy_first(
+        qtbot, window, tiny_models, make_photo, same_size_models, dialog_recorder) -> None:
+    dock = window.gallery_dock
+    items = generate_grid(qtbot, window, 2, 0)
+    photo = make_photo("portrait.png", 40, 30)
+    original = photo.read_bytes()
+    open_image(qtbot, window, photo)
+    run_operation(qtbot, window, "denoise")
+    edited = window.document.image.rgb.copy()
+    dock.grid.select_rows([1])
+    dialog_recorder.unsaved_answer = "save"
+    dialog_recorder.accept_suggested = True
+    dock.open_button.click()
+    qtbot.waitUntil(lambda: window.document.path is None and not window.runner.busy, timeout=30_000)
+    np.testing.assert_array_equal(window.document.image.rgb, items[1].image.rgb)
+    np.testing.assert_allclose(load_image(photo.with_name("portrait_edited.png")).rgb, edited, atol=1 / 255 + 1e-6)
+    assert photo.read_bytes() == original
 
 
 def test_save_selected_writes_named_files(qtbot, window, tiny_models, dialog_recorder, tmp_path) -> None:
@@ -211,9 +238,10 @@ def test_the_shipped_models_fill_the_grid_without_blocking_the_gui(qtbot, window
     wait_idle(qtbot, window)
     assert dock.strip.gallery_model().rowCount() == dock.steps.value()
     open_image(qtbot, window, photo)
-    dock.vary_canvas_button.click()
+    dock.grid.select_rows([4])
+    dock.vary_button.click()
     wait_idle(qtbot, window)
     assert dock.grid.gallery_model().items[-1].space == VAE
     dock.strip.select_rows([3])
-    dock.open_button.click()
-    assert window.undo_stack.count() == 1 and window.document.image.width == 64
+    dock.open_button.click()  # a new untitled document: the photo was not edited, so nothing is asked
+    assert window.document.path is None and window.document.image.width == 64

@@ -90,3 +90,33 @@ def test_busy_is_reported_once_per_burst(qtbot, runner):
 
 def test_cancelled_is_a_user_error_type():
     assert issubclass(Cancelled, Exception)
+
+
+def test_call_when_idle_waits_for_the_running_job_and_keeps_order(qtbot, runner):
+    release = threading.Event()
+    calls: list[str] = []
+    runner.start("long", lambda progress, cancel: release.wait(5))
+    runner.call_when_idle(lambda: calls.append(f"first, busy={runner.busy}"))
+    runner.call_when_idle(lambda: calls.append("second"))
+    qtbot.wait(50)
+    assert calls == [] and runner.queued == 2, "nothing runs while the job does"
+    release.set()
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=5000)
+    assert calls == ["first, busy=False", "second"] and runner.queued == 0
+
+
+def test_a_queued_call_that_starts_a_job_holds_the_next_one(qtbot, runner):
+    calls: list[str] = []
+    release = threading.Event()
+
+    def start_another() -> None:
+        calls.append("start")
+        runner.start("second job", lambda progress, cancel: release.wait(5))
+
+    runner.call_when_idle(start_another)  # idle now: runs on the next turn of the event loop
+    runner.call_when_idle(lambda: calls.append("after the second job"))
+    qtbot.waitUntil(lambda: calls == ["start"], timeout=5000)
+    qtbot.wait(50)
+    assert calls == ["start"] and runner.busy
+    release.set()
+    qtbot.waitUntil(lambda: calls == ["start", "after the second job"], timeout=5000)
