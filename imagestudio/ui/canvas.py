@@ -1,4 +1,5 @@
-"""The central image view: smooth zoom, pan, pixel-exact at 100 %, and a before/after layer for comparing.
+"""The central image view: smooth zoom, pan, pixel-exact at 100 %, and a before/after layer for comparing
+(split with a handle, A/B, side by side, difference; painted by compare_paint.py).
 
 Paints from cached QPixmaps of the display pyramid (see display.py); nothing is converted while painting, and only
 the exposed part of the image is drawn, so a 24 MP photo pans as fast as a small one.
@@ -18,13 +19,13 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
     QPixmap,
     QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QWidget
 
+from imagestudio.ui import compare_paint
 from imagestudio.ui.display import DisplayImage
 
 MIN_ZOOM = 0.01
@@ -33,12 +34,13 @@ _STEP = 2**0.5  # Ctrl +/-: half an octave per press, landing exactly on 100 %, 
 _WHEEL_NOTCH = 120
 _DIVIDER_GRAB_PX = 8
 
-CompareMode = Literal["off", "split", "before"]
+CompareMode = Literal["off", "split", "before", "side", "difference"]
+COMPARE_MODES: tuple[CompareMode, ...] = ("off", "split", "before", "side", "difference")
 
 
 @dataclass
 class CompareView:
-    """What the compare controller asks the canvas to show; `split` is a fraction of the canvas width."""
+    """What the compare controller asks the canvas to show; `split` is a fraction of the image's width."""
 
     mode: CompareMode = "off"
     split: float = 0.5
@@ -104,10 +106,20 @@ class ImageCanvas(QWidget):
         self.update()
 
     def set_compare(self, mode: CompareMode, split: float | None = None) -> None:
+        """`split`: where the divider is, as a fraction of the image's width (0 left edge, 1 right edge)."""
+        assert mode in COMPARE_MODES, mode
         self.compare.mode = mode
         if split is not None:
             self.compare.split = min(1.0, max(0.0, split))
+        self._update_idle_cursor()
         self.update()
+
+    def divider_x(self) -> float:
+        """The split divider's widget x (on screen even when that column of the image is not)."""
+        return compare_paint.split_x(self.image_rect(), self.compare.split, self.width())
+
+    def _shown_mode(self) -> CompareMode:
+        return self.compare.mode if self._before is not None and self._display is not None else "off"
 
     # --- view --------------------------------------------------------------------------------------------------
     @property
@@ -122,6 +134,9 @@ class ImageCanvas(QWidget):
         return self._offset + point * self._zoom
 
     def widget_to_image(self, point: QPointF) -> QPointF:
+        if self._shown_mode() == "side":  # each half shows the same view, moved to that half's centre
+            shift = compare_paint.side_by_side_offset(self.width())
+            point = point + QPointF(shift if point.x() < self.width() / 2 else -shift, 0)
         return (point - self._offset) / self._zoom
 
     def zoom_in(self) -> None:
@@ -207,19 +222,31 @@ class ImageCanvas(QWidget):
         if self._display.has_alpha:
             painter.setBrushOrigin(target.topLeft())
             painter.fillRect(target.intersected(exposed), self._checker)
-        mode = self.compare.mode if self._before is not None else "off"
+        mode = self._shown_mode()
         if mode == "before":
             self._draw_layer(painter, self._before, self._before_pixmaps, target, exposed)
-            self._draw_badge(painter, "Before", left=True)
-            return
-        self._draw_layer(painter, self._display, self._pixmaps, target, exposed)
-        if mode == "split":
-            split_x = round(self.compare.split * self.width())
-            painter.save()
-            painter.setClipRect(QRectF(0, 0, split_x, self.height()))
+            compare_paint.draw_badge(painter, "Before", self.width(), left=True)
+        elif mode == "split":
+            compare_paint.draw_split(painter, self._draw_kind, target, exposed, self.divider_x(), self.height())
+            compare_paint.draw_badge(painter, "Before", self.width(), left=True)
+            compare_paint.draw_badge(painter, "After", self.width(), left=False)
+        elif mode == "side":
+            painter.fillRect(self.rect(), self.palette().color(self.backgroundRole()).darker(115))
+            compare_paint.draw_side_by_side(painter, self._draw_kind, target, self.width(), self.height())
+            compare_paint.draw_badge(painter, "Before", self.width(), left=True)
+            compare_paint.draw_badge(painter, "After", self.width(), left=False)
+        elif mode == "difference":
+            compare_paint.draw_difference(painter, self._draw_kind, target, exposed, self.width(), self.height())
+            compare_paint.draw_badge(painter, f"Difference ×{compare_paint.DIFFERENCE_GAIN}", self.width(),
+                                     left=True)
+        else:
+            self._draw_layer(painter, self._display, self._pixmaps, target, exposed)
+
+    def _draw_kind(self, painter: QPainter, kind: str, target: QRectF, exposed: QRectF) -> None:
+        if kind == "before":
             self._draw_layer(painter, self._before, self._before_pixmaps, target, exposed)
-            painter.restore()
-            self._draw_divider(painter, split_x)
+        else:
+            self._draw_layer(painter, self._display, self._pixmaps, target, exposed)
 
     def _draw_layer(self, painter: QPainter, display: DisplayImage, cache: dict[int, QPixmap],
                     target: QRectF, exposed: QRectF) -> None:
@@ -246,33 +273,6 @@ class ImageCanvas(QWidget):
         painter.drawPixmap(QPointF(left, top), pixmap, QRectF(left, top, right - left, bottom - top))
         painter.restore()
 
-    def _draw_divider(self, painter: QPainter, x: int) -> None:
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(QPen(QColor(255, 255, 255, 230), 2))
-        painter.drawLine(x, 0, x, self.height())
-        centre = QPointF(x, self.height() / 2)
-        painter.setBrush(QColor(40, 40, 40, 200))
-        painter.drawEllipse(centre, 12, 12)
-        painter.drawText(QRectF(centre.x() - 12, centre.y() - 12, 24, 24), Qt.AlignmentFlag.AlignCenter, "⇔")
-        painter.restore()
-        self._draw_badge(painter, "Before", left=True)
-        self._draw_badge(painter, "After", left=False)
-
-    def _draw_badge(self, painter: QPainter, text: str, *, left: bool) -> None:
-        metrics = painter.fontMetrics()
-        width, height = metrics.horizontalAdvance(text) + 16, metrics.height() + 8
-        x = 10 if left else self.width() - width - 10
-        rect = QRectF(x, 10, width, height)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 150))
-        painter.drawRoundedRect(rect, 4, 4)
-        painter.setPen(QColor(255, 255, 255))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-        painter.restore()
-
     # --- input -------------------------------------------------------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         delta = event.angleDelta()
@@ -283,12 +283,14 @@ class ImageCanvas(QWidget):
             self.pan_by(delta.x() / 2, 0)
         event.accept()
 
-    def _near_divider(self, x: float) -> bool:
-        return (self.compare.mode == "split" and self._before is not None
-                and abs(x - self.compare.split * self.width()) <= _DIVIDER_GRAB_PX)
+    def _near_divider(self, point: QPointF) -> bool:
+        if self._shown_mode() != "split":
+            return False
+        x = self.divider_x()
+        return abs(point.x() - x) <= _DIVIDER_GRAB_PX or compare_paint.handle_contains(x, self.height(), point)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton and self._near_divider(event.position().x()):
+        if event.button() == Qt.MouseButton.LeftButton and self._near_divider(event.position()):
             self._dragging_split = True
         elif event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
             self._pan_from = event.position()
@@ -298,13 +300,13 @@ class ImageCanvas(QWidget):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         position = event.position()
         if self._dragging_split:
-            self.set_compare("split", position.x() / max(1, self.width()))
+            self.set_compare("split", compare_paint.split_from_x(self.image_rect(), position.x()))
             self.split_moved.emit(self.compare.split)
         elif self._pan_from is not None:
             delta = position - self._pan_from
             self._pan_from = position
             self.pan_by(delta.x(), delta.y())
-        elif self._near_divider(position.x()):
+        elif self._near_divider(position):
             self.setCursor(Qt.CursorShape.SplitHCursor)
         else:
             self._update_idle_cursor()

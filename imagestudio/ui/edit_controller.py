@@ -58,6 +58,7 @@ class EditController(QObject):
         window.undo_stack.push(EditCommand(document, before, after, outcome.record))  # push() shows it (redo)
         document.forget_unreachable(reachable_states(window.undo_stack))
         window.status.show_models_used(outcome.record.models)
+        window.compare.edit_landed()  # the before/after handle appears on the image
 
     @Slot(object, str)
     def _edit_failed(self, error: Exception, details: str) -> None:

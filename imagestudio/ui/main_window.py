@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self._window_menu = QMenu("&Window", self)
         self._build_menus()
         self.addToolBar(self.operations.toolbar)
+        self.addToolBar(self.compare.toolbar)
         self.add_dock(self.history_dock, Qt.DockWidgetArea.RightDockWidgetArea)
         self.add_dock(self.models_dock, Qt.DockWidgetArea.RightDockWidgetArea)
         self.add_dock(self.gallery_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -125,8 +126,9 @@ class MainWindow(QMainWindow):
         self.actual_size_action = self._view_action(
             view_menu, "&Actual Size (100 %)", sequences("Ctrl+1"), self.canvas.actual_size)
         view_menu.addSeparator()
-        view_menu.addAction(self.compare.split_action)
-        view_menu.addAction(self.compare.toggle_action)
+        for action in self.compare.actions:
+            view_menu.addAction(action)
+        view_menu.addAction(self.compare.reset_action)
 
         bar.addMenu(self.operations.menu)
         bar.addMenu(self._window_menu)

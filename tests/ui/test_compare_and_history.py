@@ -12,6 +12,9 @@ def test_compare_split_and_ab_toggle_are_exclusive_and_need_an_image(qtbot, phot
     assert not compare.split_action.isEnabled()
     open_image(qtbot, window, photo)
     run_operation(qtbot, window, "denoise")
+    assert window.canvas.compare.mode == "split", "after an edit the before/after divider shows by itself"
+    compare.split_action.trigger()  # the C key: off
+    assert window.canvas.compare.mode == "off"
     compare.split_action.trigger()
     assert window.canvas.compare.mode == "split"
     compare.toggle_action.trigger()  # the A/B key

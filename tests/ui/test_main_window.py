@@ -117,5 +117,5 @@ def test_every_shortcut_belongs_to_exactly_one_action(window):
             assert key not in owners, f"{key} is bound to both {owners[key]!r} and {action.text()!r}"
             owners[key] = action.text()
     for key in ("Ctrl+O", "Ctrl+S", "Ctrl+Shift+S", "Ctrl+W", "Ctrl+Q", "Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+0",
-                "Ctrl+1", "Ctrl++", "Ctrl+-", "Ctrl+E", "C", "\\"):
+                "Ctrl+1", "Ctrl++", "Ctrl+-", "Ctrl+E", "C", "\\", "V", "X"):
         assert key in owners, f"nothing answers {key}"
