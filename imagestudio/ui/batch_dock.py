@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -122,7 +123,8 @@ class BatchDock(QDockWidget):
         self.conflict_combo = QComboBox()
         for rule, words in zip(CONFLICT_RULES, ("Skip existing", "Overwrite", "Rename new"), strict=True):
             self.conflict_combo.addItem(words, rule)
-        self.resume_check = QCheckBox("Resume: skip files finished by an earlier run")
+        self.resume_check = QCheckBox("Resume an earlier run")
+        self.resume_check.setToolTip("Skip the files an earlier run of this batch already finished")
         self.resume_check.setChecked(True)
 
         self.preview_button = QPushButton("Preview")
@@ -164,10 +166,10 @@ class BatchDock(QDockWidget):
         form.addRow("If it exists", self.conflict_combo)
         form.addRow("", self.resume_check)
         form.addRow("Pipeline", self.pipeline_combo)
-        buttons = QHBoxLayout()
-        for button in (self.preview_button, self.run_button, self.pause_button, self.cancel_button,
-                       self.export_button):
-            buttons.addWidget(button)
+        buttons = QGridLayout()  # two rows: the dock stays narrow beside the canvas
+        for column, button in enumerate((self.preview_button, self.run_button, self.pause_button, self.cancel_button)):
+            buttons.addWidget(button, 0, column)
+        buttons.addWidget(self.export_button, 1, 0, 1, 4)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)

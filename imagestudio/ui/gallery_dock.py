@@ -103,10 +103,13 @@ class GalleryDock(QDockWidget):
         self.update_buttons()
 
     def _layout(self) -> None:
-        top = QHBoxLayout()
-        for widget in (QLabel("Count"), self.count, QLabel("Seed"), self.seed, self.generate_button,
-                       self.more_button):
-            top.addWidget(widget)
+        top = QGridLayout()  # two short rows, so the dock can stay narrow beside the canvas
+        top.addWidget(QLabel("Count"), 0, 0)
+        top.addWidget(self.count, 0, 1)
+        top.addWidget(QLabel("Seed"), 0, 2)
+        top.addWidget(self.seed, 0, 3)
+        top.addWidget(self.generate_button, 1, 0, 1, 2)
+        top.addWidget(self.more_button, 1, 2, 1, 2)
         blend = QHBoxLayout()
         for widget in (self.blend_button, QLabel("Steps"), self.steps, self.keep_button):
             blend.addWidget(widget)

@@ -35,6 +35,7 @@ from imagestudio.ui.status_bar import StatusBar
 from imagestudio.ui.worker import Job, JobRunner
 
 APP_NAME = "ImageStudio"
+DEFAULT_SIDE_PANEL_WIDTH = 270  # History and Models share one narrow column: the canvas gets the rest
 
 
 class MainWindow(QMainWindow):
@@ -64,15 +65,11 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.addToolBar(self.operations.toolbar)
         self.addToolBar(self.compare.toolbar)
-        self.add_dock(self.history_dock, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.add_dock(self.models_dock, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.add_dock(self.gallery_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.add_dock(self.batch_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.tabifyDockWidget(self.gallery_dock, self.batch_dock)
-        self.gallery_dock.raise_()
+        self._default_layout()
         self._connect()
         self.setAcceptDrops(True)
         self.resize(1280, 820)
+        self.resizeDocks([self.history_dock], [DEFAULT_SIDE_PANEL_WIDTH], Qt.Orientation.Horizontal)
         self._restore_layout()
         self._update_title()
         self._update_actions()
@@ -85,6 +82,24 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         self.restoreDockWidget(dock)  # a dock added after the saved layout was restored still finds its place
         self._window_menu.addAction(dock.toggleViewAction())
+
+    def _default_layout(self) -> None:
+        """Canvas first: History and Models as tabs of one narrow right column, Gallery and Batch as tabs on the
+        left that start hidden (Window menu, Ctrl+Shift+G / Ctrl+Shift+B). A layout the user changes is saved."""
+        right, left = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea
+        self.add_dock(self.history_dock, right)
+        self.add_dock(self.models_dock, right)
+        self.tabifyDockWidget(self.history_dock, self.models_dock)
+        self.history_dock.raise_()
+        self.add_dock(self.gallery_dock, left)
+        self.add_dock(self.batch_dock, left)
+        self.tabifyDockWidget(self.gallery_dock, self.batch_dock)
+        self.gallery_dock.raise_()
+        self.gallery_dock.hide()
+        self.batch_dock.hide()
+        for dock, key in ((self.gallery_dock, "Ctrl+Shift+G"), (self.batch_dock, "Ctrl+Shift+B")):
+            dock.toggleViewAction().setShortcut(QKeySequence(key))
+            dock.visibilityChanged.connect(lambda visible, d=dock: visible and d.raise_())
 
     def _build_menus(self) -> None:
         bar = self.menuBar()

@@ -17,7 +17,7 @@ ORGANISATION = "ImageStudio"
 APPLICATION = "ImageStudio"
 
 # Bump when docks are added, removed or renamed: restoreState() then ignores a layout saved by an older build.
-WINDOW_STATE_VERSION = 1
+WINDOW_STATE_VERSION = 2  # 2: the canvas-first layout (Gallery and Batch start hidden)
 RECENT_FILES_LIMIT = 10
 
 

@@ -15,12 +15,21 @@ def _window(qtbot) -> MainWindow:
     return window
 
 
-def test_lists_installed_models_with_their_cards(qtbot, bundled_upscalers):
+def test_lists_installed_models_with_short_cards_and_the_full_card_in_a_dialog(qtbot, bundled_upscalers):
     dock = _window(qtbot).models_dock
     assert dock.list.count() == 2
     dock.list.setCurrentRow(1)
     text = dock.card_view.toPlainText()
-    assert "upscale-x4" in text and "Licence" in text and "SHA-256" in text
+    assert "upscale-x4" in text and "Licence" in text and "SHA-256" not in text
+    assert "<table" not in dock.card_view.toHtml(), "no table columns to wrap in a narrow dock"
+    dialog = dock.show_full_card()
+    qtbot.waitExposed(dialog)
+    full = dialog.view.toPlainText()
+    assert dialog.isVisible() and not dialog.isModal()
+    assert "SHA-256" in full and dock.current_card().sha256 in full and "File" in full
+    assert dialog.width() >= 640
+    dock.list.setCurrentRow(0)  # the open dialog follows the selection
+    assert "upscale-x2" in dialog.view.toPlainText()
 
 
 def test_add_model_installs_it_and_offers_it_in_the_operations(qtbot, tmp_path, dialog_recorder, model_dirs):
