@@ -1,7 +1,8 @@
 """The headless face of ImageStudio: `imagestudio models|upscale|denoise|lowlight|enhance`.
 
-No Qt here. A user's mistake (missing file, unknown model) is one line on stderr and exit code 2; Ctrl-C stops
-between tiles, writes nothing and exits 130.
+No Qt here. A user's mistake (missing file, unknown model, a bad argument) is one line on stderr and exit code 2;
+Ctrl-C stops between tiles, writes nothing and exits 130; SIGTERM (and SIGHUP) stop at once, remove the temporary
+file of a save in progress and exit 143 (129). Running out of memory is a one-line message too, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TextIO
 
 import imagestudio
 from imagestudio.core.errors import Cancelled, ImageSaveError, ImageStudioError, ImageTooLargeError
+from imagestudio.core.file_names import name_problem
 from imagestudio.core.image import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES, load_image, save_image
 from imagestudio.core.models import (
     ModelCard,
@@ -30,13 +32,35 @@ from imagestudio.core.models import (
     user_models_dir,
 )
 from imagestudio.core.ops import DenoiseParams, EnhanceParams, LowlightParams, OpParams, UpscaleParams
+from imagestudio.core.ops._common import MAX_TILE
 from imagestudio.core.pipeline import OPERATIONS
 from imagestudio.core.progress import CancelToken
-from imagestudio.core.runtime import DEVICES, expected_provider, get_session
+from imagestudio.core.runtime import DEVICES, expected_provider, get_session, thread_count
 
 PROG = "imagestudio"
 EXIT_USER_ERROR = 2
 EXIT_CANCELLED = 130  # the shell's convention for "stopped by SIGINT"
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived. A BaseException, like KeyboardInterrupt, so that no `except Exception` turns it
+    into an ordinary error: it unwinds every `finally` (a save in progress removes its temporary file) up to main."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `imagestudio: <what is wrong> (see imagestudio <command> --help)`."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USER_ERROR, f"{PROG}: {_one_line(message)} (see {self.prog} --help)\n")
 
 
 class ProgressBar:
@@ -94,23 +118,32 @@ class _NoticeHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if self.bar is not None:
             self.bar.clear()
-        self.stream.write(f"{PROG}: {record.getMessage()}\n")
+        self.stream.write(f"{PROG}: {_one_line(record.getMessage())}\n")
         self.stream.flush()
 
 
 @contextmanager
 def _cancel_on_sigint(token: CancelToken) -> Iterator[None]:
-    """First Ctrl-C asks the work to stop at the next tile; a second one interrupts at once."""
+    """First Ctrl-C asks the work to stop at the next tile; a second one interrupts at once. SIGTERM and SIGHUP
+    cancel the work and interrupt at once (raising Terminated), so that a save in progress cleans up after itself;
+    the default action would kill the process and leave the save's temporary file behind."""
 
-    def handler(signum: int, frame: object) -> None:
+    def on_interrupt(signum: int, frame: object) -> None:
         token.cancel()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    previous = signal.signal(signal.SIGINT, handler)
+    def on_terminate(signum: int, frame: object) -> None:
+        token.cancel()
+        raise Terminated(signum)
+
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, on_interrupt)}
+    for signum in _STOP_SIGNALS:
+        previous[signum] = signal.signal(signum, on_terminate)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def default_output_path(input_path: Path, op: str) -> Path:
@@ -123,15 +156,28 @@ def _check_output(input_path: Path, output: Path) -> None:
     if output.suffix.lower() not in SUPPORTED_SUFFIXES:
         kinds = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise ImageSaveError(f"cannot write '{output}': unknown image type '{output.suffix}' (use one of {kinds})")
-    if output.resolve() == input_path.resolve():
+    if os.path.realpath(output) == os.path.realpath(input_path) or _same_file(output, input_path):
         raise ImageSaveError(f"refusing to write over the input '{input_path}'; choose another -o")
-    if not output.parent.is_dir():
+    if not os.path.isdir(output.parent):
         raise ImageSaveError(f"cannot write '{output}': folder '{output.parent}' does not exist")
+    problem = name_problem(output)
+    if problem is not None:
+        raise ImageSaveError(f"cannot write {output.name}: {problem}; choose a shorter -o")
+    if os.path.isdir(output):
+        raise ImageSaveError(f"cannot write '{output}': it is a folder")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Also true for a hard link of the same file."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
 
 
 def _run_operation(args: argparse.Namespace, notices: _NoticeHandler) -> int:
     input_path = Path(args.input)
-    output = Path(args.output) if args.output else default_output_path(input_path, args.command)
+    output = Path(args.output) if args.output is not None else default_output_path(input_path, args.command)
     _check_output(input_path, output)
     image = load_image(input_path, max_pixels=max_pixels(args))
     if image.meta.frame_count > 1:  # said, not silently dropped: the result is a still of frame 1
@@ -193,10 +239,11 @@ def _provider_for(card: ModelCard, device: str) -> str:
 
 
 def _add_run_options(parser: argparse.ArgumentParser, op: str) -> None:
-    parser.add_argument("input", metavar="IN", help="image to read")
-    parser.add_argument("-o", "--output", metavar="OUT", help=f"file to write (default: <stem>_{op}.<ext> beside IN)")
+    parser.add_argument("input", metavar="IN", type=path_text, help="image to read")
+    parser.add_argument("-o", "--output", metavar="OUT", type=path_text,
+                        help=f"file to write (default: <stem>_{op}.<ext> beside IN)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
-    parser.add_argument("--tile", type=_positive_int, metavar="N", help="tile side in pixels (default: automatic)")
+    parser.add_argument("--tile", type=_tile, metavar="N", help="tile side in pixels (default: automatic)")
     add_max_megapixels_option(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
@@ -222,13 +269,31 @@ def _megapixels(text: str) -> float:
 
 
 def _add_model_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="NAME|FILE.onnx", help="installed model name or an .onnx file")
+    parser.add_argument("--model", metavar="NAME|FILE.onnx", type=path_text,
+                        help="installed model name or an .onnx file")
+
+
+def path_text(text: str) -> str:
+    """A file or folder name given on the command line: refuses '' (which would mean the current folder or a
+    default) and names no file system can hold (a NUL byte)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name is not a file or folder; give one, or leave the option out")
+    if "\0" in text:
+        raise argparse.ArgumentTypeError("a name with a NUL character cannot be a file name")
+    return text
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, not '{text}'")
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not '{text[:40]}'")
     return int(text)
+
+
+def _tile(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_TILE:
+        raise argparse.ArgumentTypeError(f"a tile is at most {MAX_TILE} pixels, not {value}")
+    return value
 
 
 def _strength(text: str) -> float:
@@ -242,13 +307,13 @@ def _strength(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Enhance, upscale and denoise photos from the shell.")
+    parser = _Parser(prog=PROG, description="Enhance, upscale and denoise photos from the shell.")
     parser.add_argument("--version", action="version", version=f"{PROG} {imagestudio.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     models = commands.add_parser("models", help="list installed models, or add one")
     models.add_argument("action", nargs="?", choices=("list", "add"), default="list")
-    models.add_argument("file", nargs="?", metavar="FILE", help="the .onnx file to add")
+    models.add_argument("file", nargs="?", metavar="FILE", type=path_text, help="the .onnx file to add")
     models.add_argument("--device", choices=DEVICES, default="auto", help="device to report providers for")
 
     upscale = commands.add_parser("upscale", help="upscale ×2 or ×4 with a super-resolution model")
@@ -279,8 +344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     core_log.addHandler(notices)
     core_log.setLevel(logging.WARNING)
     core_log.propagate = False  # one line per notice, not a second copy from the root logger
+    args: argparse.Namespace | None = None
     try:
         args = build_parser().parse_args(argv)
+        thread_count()  # a garbage IMAGESTUDIO_THREADS is refused now, in one line, not per model later
         if args.command == "models":
             if args.action == "add" and not args.file:
                 raise _UsageError("models add needs the .onnx FILE to add")
@@ -292,11 +359,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         _finish_line(notices)
         print(f"{PROG}: cancelled, nothing written", file=sys.stderr)
         return EXIT_CANCELLED
+    except Terminated as exc:
+        _finish_line(notices)
+        note = getattr(args, "terminated_note", None) or "nothing written"
+        print(f"{PROG}: stopped by {exc.name}; {note}", file=sys.stderr)
+        return 128 + exc.signum
     except (ImageStudioError, _UsageError) as exc:
         _finish_line(notices)
         too_large = isinstance(exc, ImageTooLargeError) and "limit" in str(exc)
         hint = " (raise it with --max-megapixels)" if too_large else ""
         print(f"{PROG}: {_one_line(exc)}{hint}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except MemoryError:
+        # Whatever allocation failed (the core names the ones it expects): one line, as for any user error.
+        _finish_line(notices)
+        print(f"{PROG}: not enough memory for this image; nothing written (try a smaller image, a smaller --tile, "
+              "or raise the memory limit)", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        # A path the user gave that the system refuses where no check named it first: still one line.
+        _finish_line(notices)
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"{PROG}: {_one_line(exc.strerror or exc)}{where}", file=sys.stderr)
         return EXIT_USER_ERROR
     finally:
         core_log.removeHandler(notices)
@@ -311,8 +395,11 @@ def _finish_line(notices: _NoticeHandler) -> None:
         notices.bar.clear()
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+def _one_line(exc: BaseException | str) -> str:
+    """One line for the terminal: whitespace runs collapsed, other control characters (an escape sequence in a
+    model's name, say) shown escaped, never sent to the terminal."""
+    text = " ".join(str(exc).split()) or (type(exc).__name__ if isinstance(exc, BaseException) else "")
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 if __name__ == "__main__":

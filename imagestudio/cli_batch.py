@@ -1,7 +1,9 @@
 """`imagestudio batch IN_DIR OUT_DIR`: a folder through a pipeline, with preview (--dry-run), resume and a report.
 
 Registered into cli.build_parser() by `register`; no Qt. Exit codes: 0 all files fine, 1 some files failed (the
-run still finished the others), 2 a mistake in the command, 130 cancelled (rerun with --resume to continue).
+run still finished the others), 2 a mistake in the command, 130 cancelled and 143 stopped by SIGTERM (rerun with
+--resume to continue). Every path given is checked before any work: `--report` may not be an input, an output or
+the manifest of the run.
 """
 
 from __future__ import annotations
@@ -27,19 +29,23 @@ from imagestudio.core.batch import (
     split_patterns,
     with_device,
 )
+from imagestudio.core.batch.report import check_report_path
 from imagestudio.core.runtime import DEVICES, expected_provider
 
 EXIT_SOME_FAILED = 1
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    from imagestudio.cli import path_text  # the CLI module imports this one
+
     parser = commands.add_parser(
         "batch", help="process a whole folder of images through a pipeline",
         description="Run every image of IN_DIR through a pipeline into OUT_DIR (same sub-folders). Inputs are never "
                     "modified; a manifest in OUT_DIR lets a rerun with --resume skip what is finished.")
-    parser.add_argument("input_dir", metavar="IN_DIR", help="folder of images to read")
-    parser.add_argument("output_dir", metavar="OUT_DIR", help="folder to write (created; mirrors IN_DIR)")
-    parser.add_argument("--pipeline", default="enhance", metavar="NAME|PRESET.json",
+    parser.add_argument("input_dir", metavar="IN_DIR", type=path_text, help="folder of images to read")
+    parser.add_argument("output_dir", metavar="OUT_DIR", type=path_text,
+                        help="folder to write (created; mirrors IN_DIR)")
+    parser.add_argument("--pipeline", default="enhance", metavar="NAME|PRESET.json", type=path_text,
                         help=f"{'|'.join(NAMED_PIPELINES)} or a preset saved from the History dock "
                              "(default: enhance)")
     parser.add_argument("-r", "--recursive", action="store_true", help="include sub-folders")
@@ -61,10 +67,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     from imagestudio.cli import add_max_megapixels_option  # the CLI module imports this one
 
     add_max_megapixels_option(parser)
-    parser.add_argument("--report", metavar="FILE.csv", help="write the per-file report as CSV")
+    parser.add_argument("--report", metavar="FILE.csv", type=path_text, help="write the per-file report as CSV")
     parser.add_argument("--dry-run", action="store_true", help="list each file and its output name; write nothing")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, terminated_note="finished files are kept; rerun with --resume to continue")
 
 
 def _format(text: str) -> str:
@@ -91,6 +97,8 @@ def run(args: argparse.Namespace, notices) -> int:  # noqa: ANN001 - cli._Notice
     from imagestudio.cli import ProgressBar, _cancel_on_sigint  # the CLI module imports this one
 
     plan = plan_batch(build_spec(args))
+    if args.report is not None:  # before any work: the report may not replace a file of this run
+        check_report_path(Path(args.report), plan.run_files(), created=plan.spec.output_dir)
     if args.dry_run:
         print_plan(plan)
         return 0
@@ -105,7 +113,7 @@ def run(args: argparse.Namespace, notices) -> int:  # noqa: ANN001 - cli._Notice
         report = runner.run()
     bar.clear()
     print_report(report, expected_provider(args.device))
-    if args.report:
+    if args.report is not None:
         print(f"report: {report.to_csv(Path(args.report))}")
     if report.cancelled:
         print("cancelled: finished files are kept; rerun with --resume to continue", file=sys.stderr)
@@ -130,7 +138,8 @@ def print_plan(plan: BatchPlan) -> None:
     for planned in plan.files:
         target = planned.output_rel(out_dir) or "-"
         note = f"  ({planned.reason})" if planned.reason else ""
-        print(f"{planned.action:8} {planned.input_rel} -> {target}{note}")
+        action = "fail" if planned.fails else planned.action
+        print(f"{action:8} {planned.input_rel} -> {target}{note}")
     for ignored in plan.ignored:
         print(f"{'ignore':8} {ignored.relative}  ({ignored.reason})")
     work = len(plan.files) - plan.count(SKIP)

@@ -31,6 +31,10 @@ class ModelNotFoundError(ModelError):
     """No installed model matches a name, or no model is installed for a task."""
 
 
+class NotEnoughMemoryError(ImageStudioError):
+    """An image needs more memory than the process may use (RAM, or an address-space limit such as `ulimit -v`)."""
+
+
 class DeviceError(ImageStudioError):
     """The requested execution device cannot be used."""
 

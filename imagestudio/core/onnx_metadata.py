@@ -23,9 +23,19 @@ _ENTRY_VALUE = 2
 
 _VARINT, _FIXED64, _LENGTH_DELIMITED, _FIXED32 = 0, 1, 2, 5
 
+# A model card is a few dozen short fields (ours: under 2 KB in all). Megabyte values are no card but an attack on
+# whatever lists the model folder; such a file is refused, which skips it with one warning.
+MAX_ENTRY_BYTES = 64 * 1024
+MAX_ENTRIES = 1024
+MAX_METADATA_BYTES = 1 << 20
+
 
 class _Malformed(ValueError):
     pass
+
+
+class _Absurd(ValueError):
+    """Well-formed, but more than any model card holds."""
 
 
 def _read_byte(stream: BinaryIO) -> int:
@@ -76,6 +86,7 @@ def read_metadata_props(path: Path) -> dict[str, str]:
 def _metadata_from(file: BinaryIO, size: int, path: Path) -> dict[str, str]:
     props: dict[str, str] = {}
     seen_graph = seen_ir_version = False
+    metadata_bytes = 0
     try:
         while file.tell() < size:
             tag = _varint(file)
@@ -92,6 +103,12 @@ def _metadata_from(file: BinaryIO, size: int, path: Path) -> dict[str, str]:
                 if file.tell() + length > size:
                     raise _Malformed("field runs past the end of the file")
                 if number == _METADATA_PROPS:
+                    if length > MAX_ENTRY_BYTES:
+                        raise _Absurd(f"a metadata entry of {length:,} bytes (at most {MAX_ENTRY_BYTES:,})")
+                    metadata_bytes += length
+                    if metadata_bytes > MAX_METADATA_BYTES or len(props) >= MAX_ENTRIES:
+                        raise _Absurd(f"more metadata than a model card holds (over {MAX_ENTRIES} entries or "
+                                      f"{MAX_METADATA_BYTES >> 20} MB)")
                     key, value = _entry(file.read(length))
                     if key:
                         props[key] = value
@@ -100,6 +117,8 @@ def _metadata_from(file: BinaryIO, size: int, path: Path) -> dict[str, str]:
                     file.seek(length, os.SEEK_CUR)
             else:
                 raise _Malformed(f"unsupported wire type {wire}")
+    except _Absurd as exc:
+        raise UnsupportedModelError(f"'{path.name}' has {exc} in its model card") from None
     except (_Malformed, UnicodeDecodeError) as exc:
         raise UnsupportedModelError(f"'{path.name}' is not an ONNX model ({exc})") from exc
     if not (seen_graph and seen_ir_version):

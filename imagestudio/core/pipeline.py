@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from imagestudio.core import bounded_json
 from imagestudio.core.errors import PipelineError
 from imagestudio.core.image import Image
 from imagestudio.core.ops import (
@@ -28,6 +29,10 @@ from imagestudio.core.ops._common import sub_progress
 from imagestudio.core.progress import CancelToken, Progress
 
 FORMAT_VERSION = 1
+# A preset is a handful of steps with flat parameters: {"steps": [{"op": ..., "params": {...}}]} nests 3 deep.
+MAX_JSON_DEPTH = 8
+MAX_JSON_CHARS = 1 << 20
+MAX_STEPS = 64
 
 
 @dataclass(frozen=True)
@@ -110,11 +115,13 @@ class Pipeline:
     @classmethod
     def from_json(cls, text: str) -> Pipeline:
         try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise PipelineError(f"the pipeline is not valid JSON: {exc}") from None
+            data = bounded_json.loads(text, max_depth=MAX_JSON_DEPTH, max_chars=MAX_JSON_CHARS)
+        except bounded_json.JSONLimitError as exc:
+            raise PipelineError(f"the pipeline {exc}") from None
         if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
             raise PipelineError('a pipeline is a JSON object with a "steps" list')
+        if len(data["steps"]) > MAX_STEPS:
+            raise PipelineError(f"the pipeline has {len(data['steps'])} steps; at most {MAX_STEPS} are allowed")
         version = data.get("version", FORMAT_VERSION)
         if version != FORMAT_VERSION:
             raise PipelineError(f"pipeline format version {version!r} is not supported (expected {FORMAT_VERSION})")

@@ -36,6 +36,7 @@ ort.set_default_logger_severity(_ORT_ERROR)
 # Caps the memory CPU sessions may take (megabytes): past it a run fails as out-of-memory and tiling retries
 # with smaller tiles, instead of the machine swapping. Read when the first session is created.
 CPU_MEMORY_LIMIT_ENV = "IMAGESTUDIO_CPU_MEMORY_LIMIT_MB"
+_MAX_MEMORY_LIMIT_MB = 1 << 24  # 16 TB: onnxruntime's arena size is a size_t of bytes
 
 # Sessions hold weights and arena memory; a handful covers a pipeline (low-light, denoise, upscale) on two devices.
 _SESSION_CACHE_SIZE = 8
@@ -116,15 +117,38 @@ def check_device(device: str) -> None:
         raise DeviceError(f"unknown device '{device}' — choose one of {', '.join(DEVICES)}")
 
 
-def thread_count() -> int:
-    """CPU threads for one session: every core this process may use (IMAGESTUDIO_THREADS overrides)."""
-    override = os.environ.get("IMAGESTUDIO_THREADS", "").strip()
-    if override.isdigit() and int(override) > 0:
-        return int(override)
+THREADS_ENV = "IMAGESTUDIO_THREADS"
+_threads_capped_logged = False
+
+
+def cpu_count() -> int:
+    """The cores this process may use (its affinity mask on Linux)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def thread_count() -> int:
+    """CPU threads for one session: every core this process may use, or IMAGESTUDIO_THREADS (a whole number from 1,
+    capped to the cores there are: more threads than cores only make each one slower). Anything else in it is
+    refused with DeviceError rather than silently ignored."""
+    global _threads_capped_logged
+    cores = cpu_count()
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if not text:
+        return cores
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise DeviceError(f"{THREADS_ENV} must be a whole number of threads from 1 to {cores}, not {shown!r}")
+    requested = int(text)
+    if requested > cores:
+        if not _threads_capped_logged:
+            _threads_capped_logged = True
+            log.warning("%s=%d is more than the %d cores this process may use; using %d", THREADS_ENV, requested,
+                        cores, cores)
+        return cores
+    return requested
 
 
 _cpu_arena_registered = False
@@ -137,8 +161,10 @@ def _use_capped_cpu_arena(options: ort.SessionOptions) -> None:
     text = os.environ.get(CPU_MEMORY_LIMIT_ENV, "").strip()
     if not text:
         return
-    if not text.isdigit() or int(text) < 1:
-        raise DeviceError(f"{CPU_MEMORY_LIMIT_ENV} must be a whole number of megabytes, not '{text}'")
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or not 1 <= int(text) <= _MAX_MEMORY_LIMIT_MB:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise DeviceError(f"{CPU_MEMORY_LIMIT_ENV} must be a whole number of megabytes from 1 to "
+                          f"{_MAX_MEMORY_LIMIT_MB}, not {shown!r}")
     with _cpu_arena_lock:
         if not _cpu_arena_registered:
             # The arena belongs to onnxruntime's process-wide environment: it can be registered only once.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imagestudio.core.errors import DeviceError, ModelError
+from imagestudio.core.errors import DeviceError, ModelError, NotEnoughMemoryError
 from imagestudio.core.model_probe import check_image_model_signature
 from imagestudio.core.models import ModelCard
 from imagestudio.core.progress import CancelToken, Progress
@@ -134,7 +134,13 @@ def tiled_apply(
     cols = plan_windows(padded_w, tile, overlap, multiple)
     row_weights = axis_weights(rows, padded_h, scale, context, blend)
     col_weights = axis_weights(cols, padded_w, scale, context, blend)
-    output = np.zeros((height * scale, width * scale, 3), dtype=np.float32)
+    try:
+        output = np.zeros((height * scale, width * scale, 3), dtype=np.float32)
+    except MemoryError:  # the result alone does not fit (RAM, or an address-space limit such as ulimit -v)
+        gigabytes = height * scale * width * scale * 3 * 4 / 2**30
+        raise NotEnoughMemoryError(
+            f"not enough memory for this image: the {width * scale}×{height * scale} result needs {gigabytes:.1f} GB"
+        ) from None
     total = len(rows) * len(cols)
     done = 0
     for row, row_weight in zip(rows, row_weights, strict=True):

@@ -7,12 +7,14 @@ drive letters are refused when the rule is made, and every final path is checked
 from __future__ import annotations
 
 import os
+import re
 import string
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from imagestudio.core.batch.errors import BatchError
+from imagestudio.core.file_names import NameLimits, name_problem
 from imagestudio.core.imageio.formats import SUFFIX_FORMATS
 
 CONFLICT_RULES = ("skip", "overwrite", "rename")
@@ -21,6 +23,9 @@ FORMAT_SUFFIXES = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "TIFF": "tif", "
 TEMPLATE_FIELDS = ("stem", "ext", "name", "index")
 DEFAULT_TEMPLATE = "{stem}.{ext}"
 _MAX_RENAMES = 10_000
+MAX_TEMPLATE_CHARS = 1024
+MAX_INDEX_WIDTH = 12  # {index:012d}: a trillion files; '{index:999999999}' would build a gigabyte name
+_INDEX_SPEC = re.compile(r"(?P<zero>0?)(?P<width>[0-9]{0,3})d?")
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,10 @@ def check_template(template: str, fmt: str = "same") -> None:
     """Refuses a template that names an unknown field, is empty, or could write outside the output folder."""
     if not isinstance(template, str) or not template.strip():
         raise BatchError("the name template is empty; try {stem}.{ext}")
+    if len(template) > MAX_TEMPLATE_CHARS:
+        raise BatchError(f"the name template is {len(template)} characters long; at most {MAX_TEMPLATE_CHARS}")
+    if not template.isprintable():
+        raise BatchError("the name template contains control characters (a tab, a line break...)")
     if "\\" in template or "\0" in template:
         raise BatchError(f"the name template '{template}' may only use / to make sub-folders")
     try:
@@ -91,12 +100,23 @@ def check_template(template: str, fmt: str = "same") -> None:
             raise BatchError(f"the name template '{template}' uses {{{field}}}; it may use {known}")
         if conversion or (spec and field != "index"):
             raise BatchError(f"the name template '{template}' formats {{{field}}}; only {{index}} takes a format")
+        if spec:
+            match = _INDEX_SPEC.fullmatch(spec)
+            if match is None or int(match["width"] or 0) > MAX_INDEX_WIDTH:
+                raise BatchError(f"the name template '{template}' formats {{index}} as '{spec}'; use a width of at "
+                                 f"most {MAX_INDEX_WIDTH} digits, e.g. {{index:03d}}")
     try:
         sample = PurePosixPath(template.format(stem="photo", ext="png", name="photo.png", index=1))
     except (ValueError, TypeError) as exc:
         raise BatchError(f"the name template '{template}' is malformed: {exc}") from None
     _check_relative(sample, template)
     suffix = sample.suffix.lower()
+    if suffix not in SUFFIX_FORMATS or not sample.stem or sample.name.startswith("."):
+        kinds = ", ".join(sorted({f".{s}" for s in FORMAT_SUFFIXES.values()}))
+        what = f"ends in '{suffix}', which is not an image type" if suffix else "has no file extension"
+        if sample.name.startswith("."):
+            what = "makes hidden file names (they start with '.')"
+        raise BatchError(f"the name template '{template}' {what}; end it with .{{ext}} or one of {kinds}")
     if "{ext}" not in template and suffix in SUFFIX_FORMATS and fmt != "same" and SUFFIX_FORMATS[suffix] != fmt:
         raise BatchError(f"the name template '{template}' ends in {suffix} but the output format is {fmt}; "
                          "use .{ext} or pick the matching format")
@@ -107,6 +127,16 @@ def _check_relative(path: PurePosixPath, template: str) -> None:
         raise BatchError(f"the name template '{template}' must name a file inside the output folder")
     if any(part in ("..", ".") for part in path.parts) or not path.parts:
         raise BatchError(f"the name template '{template}' may not use '..' or '.': outputs stay in the output folder")
+
+
+def checked_output(folder: Path, relative: PurePosixPath, limit: NameLimits | None = None) -> Path:
+    """folder / relative, refused (BatchError) when a name is too long for the file system or the path would
+    resolve, through links already there, outside the folder."""
+    target = folder.joinpath(*relative.parts)
+    problem = name_problem(target, limit)
+    if problem is not None:
+        raise BatchError(f"cannot name the output {relative}: {problem}")
+    return inside(folder, relative)
 
 
 def inside(folder: Path, relative: PurePosixPath) -> Path:
@@ -127,7 +157,22 @@ def free_name(path: Path, taken: set[Path]) -> Path:
     """The first of path, name_1.ext, name_2.ext... that neither exists nor is taken by another file of the batch."""
     candidate = path
     for attempt in range(1, _MAX_RENAMES):
-        if candidate not in taken and not candidate.exists():
+        problem = name_problem(candidate)
+        if problem is not None:
+            raise BatchError(f"no free name for {path.name}: {problem}")
+        if candidate not in taken and not os.path.lexists(candidate):
             return candidate
         candidate = renamed(path, attempt)
     raise BatchError(f"no free name for {path.name} after {_MAX_RENAMES} tries")
+
+
+def is_renamed(candidate: PurePosixPath, original: PurePosixPath) -> bool:
+    """Whether `candidate` is `original` or one of the names the rename rule gives it (name_1.ext, name_2.ext...)."""
+    if candidate == original:
+        return True
+    if candidate.parent != original.parent or candidate.suffix != original.suffix:
+        return False
+    stem, prefix = candidate.stem, original.stem + "_"
+    number = stem[len(prefix):]
+    return stem.startswith(prefix) and number.isascii() and number.isdigit() and not number.startswith("0") \
+        and int(number) < _MAX_RENAMES

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
+from imagestudio.core import bounded_json
 from imagestudio.core.errors import ModelNotFoundError, PipelineError
 from imagestudio.core.models import ModelCard, default_model, find_model
 from imagestudio.core.ops import DenoiseParams, EnhanceParams, LowlightParams, UpscaleParams
-from imagestudio.core.pipeline import Pipeline, Step
+from imagestudio.core.pipeline import MAX_JSON_CHARS, Pipeline, Step
 from imagestudio.core.runtime import DEVICES
 
 # name -> (title, pipeline); the GUI offers the same list.
@@ -30,13 +32,17 @@ def load_pipeline(choice: str | Path) -> Pipeline:
     if text in NAMED_PIPELINES:
         return copy.deepcopy(NAMED_PIPELINES[text][1])
     path = Path(text).expanduser()
-    if path.suffix.lower() != ".json" and not path.is_file():
+    if path.suffix.lower() != ".json" and not os.path.isfile(path):  # never raises, even for a too-long name
         names = ", ".join(NAMED_PIPELINES)
         raise PipelineError(f"unknown pipeline '{text}' — use one of {names}, or a preset .json file")
     try:
-        return Pipeline.from_json(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PipelineError(f"cannot read the preset {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        # Not path.read_text(): a preset named .json may be a FIFO (a read that never returns) or gigabytes long.
+        text = bounded_json.read_small_text(path, max_bytes=MAX_JSON_CHARS)
+        return Pipeline.from_json(text)
+    except OSError as exc:
+        raise PipelineError(f"cannot read the preset {path}: {exc.strerror or exc}") from None
+    except bounded_json.JSONLimitError as exc:
+        raise PipelineError(f"the preset {path} {exc}") from None
     except PipelineError as exc:
         raise PipelineError(f"{path.name}: {exc}") from None
 

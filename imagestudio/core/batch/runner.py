@@ -17,16 +17,17 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from imagestudio.core.batch.errors import BatchError
 from imagestudio.core.batch.manifest import Manifest, file_sha256, pipeline_hash
-from imagestudio.core.batch.naming import free_name
+from imagestudio.core.batch.naming import free_name, inside
 from imagestudio.core.batch.plan import RESUME, SKIP, BatchPlan, BatchSpec, PlannedFile, plan_batch
 from imagestudio.core.batch.report import CANCELLED, DONE, FAILED, SKIPPED, BatchReport, FileResult
 from imagestudio.core.errors import Cancelled, ImageStudioError
 from imagestudio.core.image import Image, load_image, save_image
+from imagestudio.core.imageio.save import remove_stale_temporaries
 from imagestudio.core.progress import CancelToken
 
 log = logging.getLogger(__name__)
@@ -122,12 +123,17 @@ class BatchRunner:
         self._manifest = Manifest(spec.output_dir)
         self._manifest.start_run(spec.pipeline, self._pipeline_sha)
         self._output_identity = _identity(spec.output_dir)
+        stale = remove_stale_temporaries(spec.output_dir)
+        if stale:
+            log.warning("removed %d temporary file%s left in %s by an interrupted save", len(stale),
+                        "" if len(stale) == 1 else "s", spec.output_dir)
         report = BatchReport(spec.input_dir, spec.output_dir)
         report.results.extend(FileResult(i.relative, SKIPPED, None, i.reason) for i in self.plan.ignored)
         work = []
         for planned in self.plan.files:
             if planned.action == SKIP:
-                self._finish(planned, SKIPPED, planned.reason, output=planned.output_rel(spec.output_dir))
+                self._finish(planned, FAILED if planned.fails else SKIPPED, planned.reason,
+                             output=planned.output_rel(spec.output_dir))
             else:
                 work.append(planned)
         self._status(force=True, message="starting")
@@ -208,7 +214,9 @@ class BatchRunner:
         try:
             sha256 = file_sha256(planned.source.path)
             assert self._manifest is not None
-            if planned.action == RESUME and self._manifest.is_done(planned.input_rel, sha256, self._pipeline_sha):
+            output_rel = planned.output_rel(self.spec.output_dir) or ""
+            if planned.action == RESUME and self._manifest.is_done(planned.input_rel, sha256, self._pipeline_sha,
+                                                                   output_rel):
                 self._finish(planned, SKIPPED, "already done in an earlier run (same input and pipeline)",
                              output=planned.output_rel(self.spec.output_dir))
                 return None
@@ -279,12 +287,16 @@ class BatchRunner:
         planned, rule, out_dir = item.planned, self.spec.rule, self.spec.output_dir
         target = planned.output
         assert target is not None and self._manifest is not None
-        if target.exists() and not planned.overwrite:  # appeared since the plan was made
+        if os.path.lexists(target) and not planned.overwrite:  # appeared since the plan was made
             if rule.conflict == "skip":
                 self._finish(planned, SKIPPED, f"the output appeared meanwhile: {target.relative_to(out_dir)}")
                 return
             if rule.conflict == "rename":
-                target = free_name(target, set())
+                try:
+                    target = free_name(target, set())
+                except BatchError as exc:
+                    self._finish(planned, FAILED, _one_line(exc))
+                    return
         written: Path | None = None
         if _identity(out_dir) != self._output_identity:
             # Deleted, moved, or its drive unmounted (which leaves an empty mount point that would swallow the
@@ -297,19 +309,28 @@ class BatchRunner:
             return
         try:
             _make_subfolders(out_dir, target.parent)
+            # Again, now that the sub-folders exist: a link planted in the output folder since the plan (a folder
+            # or the file itself pointing elsewhere) is never written through.
+            inside(out_dir, PurePosixPath(target.relative_to(out_dir).as_posix()))
+            if os.path.islink(target):
+                raise BatchError(f"{target.relative_to(out_dir).as_posix()} is a link; it is not written through")
             fmt = None if rule.format == "same" else rule.format
             written = save_image(item.image, target, format=fmt, quality=rule.quality,
                                  keep_metadata=rule.keep_metadata)
             output_rel = target.relative_to(out_dir).as_posix()
             self._manifest.record(planned.input_rel, item.sha256, self._pipeline_sha, output_rel)
-        except (ImageStudioError, OSError) as exc:
+        except (ImageStudioError, OSError, MemoryError) as exc:
             if written is not None:
                 # Written but not recorded (the disk filled up before the manifest line): a FAILED file must not
                 # leave an output that a rerun would take for finished work.
                 with suppress(OSError):
                     written.unlink()
-            reason = _one_line(exc) if isinstance(exc, ImageStudioError) else \
-                f"cannot write {target.name}: {exc.strerror or exc}"
+            if isinstance(exc, MemoryError):
+                reason = f"not enough memory to save {target.name}"
+            elif isinstance(exc, ImageStudioError):
+                reason = _one_line(exc)
+            else:
+                reason = f"cannot write {target.name}: {exc.strerror or exc}"
             self._finish(planned, FAILED, reason)
             return
         note = planned.reason if planned.action != RESUME else "redone: input or pipeline changed since the earlier run"

@@ -42,11 +42,15 @@ class OpParams:
         return cls(**data)
 
 
+MAX_TILE = 16384  # pixels per side; a larger tile is no tiling at all
+
+
 def check_device_and_tile(device: Any, tile: Any) -> None:
-    if device not in DEVICES:
-        raise PipelineError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
-    if tile is not None and (not isinstance(tile, int) or isinstance(tile, bool) or tile < 1):
-        raise PipelineError(f"tile must be a positive whole number of pixels or empty (auto), not {tile!r}")
+    if not isinstance(device, str) or device not in DEVICES:
+        raise PipelineError(f"device must be one of {', '.join(DEVICES)}, not {str(device)[:40]!r}")
+    if tile is not None and (not isinstance(tile, int) or isinstance(tile, bool) or not 1 <= tile <= MAX_TILE):
+        raise PipelineError(f"tile must be a whole number of pixels from 1 to {MAX_TILE}, or empty (auto), "
+                            f"not {str(tile)[:40]}")
 
 
 def check_strength(strength: Any) -> None:

@@ -15,6 +15,7 @@ images. Models are chosen by name or path, else the installed default for the ta
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,8 +106,12 @@ def vae_pair(encoder: str | Path | None = None, decoder: str | Path | None = Non
     enc = _card_for(encoder, "encode")
     if decoder is None:
         partner = read_metadata_props(enc.path).get("pair", "").strip()
+        if partner and (len(partner) > 100 or not partner.isprintable() or any(c in partner for c in "/\\:")
+                        or partner.startswith(".")):
+            raise UnsupportedModelError(f"model {enc.name} names its decoder {partner[:40]!r} in its card; a "
+                                        "model name, not a path, is expected")
         beside = enc.path.with_name(f"{partner}.onnx")
-        if partner and beside.is_file():
+        if partner and os.path.isfile(beside):
             decoder = beside
         elif partner:
             try:
