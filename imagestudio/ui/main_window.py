@@ -16,6 +16,7 @@ from imagestudio import __version__
 from imagestudio.core.image import SUPPORTED_SUFFIXES
 from imagestudio.core.runtime import expected_provider
 from imagestudio.ui import dialogs
+from imagestudio.ui import help as help_pages
 from imagestudio.ui.autosave import Autosaver
 from imagestudio.ui.batch_dock import BatchDock
 from imagestudio.ui.canvas import ImageCanvas
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.batch_dock = BatchDock(self)
         self.autosave = Autosaver(self)  # the shown image and its history, written after every change
         self._window_menu = QMenu("&Window", self)
+        self._help_dialogs: dict[str, help_pages.HelpDialog] = {}
         self._build_menus()
         self.addToolBar(self.operations.toolbar)
         self.addToolBar(self.compare.toolbar)
@@ -148,6 +150,13 @@ class MainWindow(QMainWindow):
         bar.addMenu(self.operations.menu)
         bar.addMenu(self._window_menu)
         help_menu = bar.addMenu("&Help")
+        self.guide_action = help_menu.addAction("&User Guide")
+        self.guide_action.setShortcuts(sequences("F1", QKeySequence.StandardKey.HelpContents))
+        self.guide_action.triggered.connect(lambda: self.show_help("guide"))
+        self.shortcuts_action = help_menu.addAction("&Keyboard Shortcuts")
+        self.shortcuts_action.setShortcuts(sequences("Ctrl+/"))
+        self.shortcuts_action.triggered.connect(lambda: self.show_help("shortcuts"))
+        help_menu.addSeparator()
         help_menu.addAction("About ImageStudio").triggered.connect(
             lambda: dialogs.show_info(self, "About ImageStudio", f"ImageStudio {__version__}"))
 
@@ -274,6 +283,19 @@ class MainWindow(QMainWindow):
     def _job_done(self, job: Job) -> None:
         if not self.runner.busy:  # the runner forgets a job before this slot runs
             self.status.progress.finish()
+
+    # --- help ----------------------------------------------------------------------------------------------------
+    def show_help(self, page: str) -> help_pages.HelpDialog:
+        """Non-modal, one window per page, rebuilt each time (the shortcuts follow the current actions)."""
+        old = self._help_dialogs.pop(page, None)
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        dialog = help_pages.shortcuts_dialog(self) if page == "shortcuts" else help_pages.user_guide_dialog(self)
+        self._help_dialogs[page] = dialog
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     # --- settings and layout -------------------------------------------------------------------------------------
     def show_preferences(self) -> None:

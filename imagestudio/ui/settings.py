@@ -44,6 +44,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("files/last_folder", str, "", "Folder the last open or save dialog showed."),
     Setting("window/geometry", QByteArray, QByteArray(), "Main window position and size."),
     Setting("window/state", QByteArray, QByteArray(), "Dock and toolbar layout (saveState, versioned)."),
+    # The Batch panel's last job, so a restart shows it as it was left ("" keeps the panel's own default).
+    Setting("batch/input", str, "", "Batch input folder."),
+    Setting("batch/output", str, "", "Batch output folder."),
+    Setting("batch/recursive", bool, False, "Batch: include sub-folders."),
+    Setting("batch/include", str, "", "Batch: file patterns to include."),
+    Setting("batch/exclude", str, "", "Batch: file patterns to exclude."),
+    Setting("batch/pipeline", str, "", "Batch pipeline: a named pipeline, 'history' or 'preset'."),
+    Setting("batch/preset", str, "", "Batch: the preset file when the pipeline is 'preset'."),
+    Setting("batch/format", str, "", "Batch output format."),
+    Setting("batch/quality", int, 95, "Batch output quality for JPEG and WEBP."),
+    Setting("batch/template", str, "", "Batch output name template."),
+    Setting("batch/conflict", str, "", "Batch: what to do when the output exists."),
+    Setting("batch/resume", bool, True, "Batch: skip files finished by an earlier run."),
 )
 _BY_KEY = {setting.key: setting for setting in SETTINGS}
 DEVICES = ("auto", "cuda", "cpu")

@@ -159,3 +159,43 @@ def test_pause_cancel_and_resume(qtbot, window, tmp_path, models, model_dirs) ->
     dock.run_button.click()  # resumes: the finished files are skipped, the rest are done
     wait_batch(qtbot, dock)
     assert len(dock.report.skipped) == finished and len(dock.report.done) == 6 - finished
+
+
+def test_the_batch_settings_are_remembered_across_a_restart(qtbot, window, folder, tmp_path) -> None:
+    from imagestudio.ui.main_window import MainWindow
+    from imagestudio.ui.settings import AppSettings
+
+    preset = tmp_path / "look.json"
+    preset.write_text('{"steps": [{"op": "upscale", "params": {"scale": 2}}]}')
+    dock = window.batch_dock
+    set_up(dock, folder, tmp_path / "out", PRESET, preset=preset, template="{stem}_big.{ext}")
+    dock.include_edit.setText("*.png")
+    dock.exclude_edit.setText("raw/*")
+    dock.format_combo.setCurrentIndex(dock.format_combo.findData("PNG"))
+    dock.quality.setValue(80)
+    dock.conflict_combo.setCurrentIndex(2)
+    dock.resume_check.setChecked(False)
+    window.close()  # a clean exit writes the settings
+
+    again = MainWindow(AppSettings())
+    qtbot.addWidget(again)
+    restored = again.batch_dock
+    assert (restored.input_edit.text(), restored.output_edit.text()) == (str(folder), str(tmp_path / "out"))
+    assert restored.recursive.isChecked() and not restored.resume_check.isChecked()
+    assert (restored.include_edit.text(), restored.exclude_edit.text()) == ("*.png", "raw/*")
+    assert restored.template_edit.text() == "{stem}_big.{ext}" and restored.quality.value() == 80
+    assert restored.format_combo.currentData() == "PNG"
+    assert restored.conflict_combo.currentIndex() == 2
+    assert restored.pipeline_combo.currentData() == PRESET and restored.pipeline_combo.currentText() == "Preset look.json"
+    assert restored.pipeline().steps[0].op == "upscale"
+
+
+def test_a_remembered_preset_that_is_gone_falls_back_to_the_default_pipeline(qtbot, window, tmp_path) -> None:
+    from imagestudio.ui.main_window import MainWindow
+    from imagestudio.ui.settings import AppSettings
+
+    window.settings.set("batch/pipeline", PRESET)
+    window.settings.set("batch/preset", str(tmp_path / "deleted.json"))
+    again = MainWindow(AppSettings())
+    qtbot.addWidget(again)
+    assert again.batch_dock.pipeline_combo.currentIndex() == 0
