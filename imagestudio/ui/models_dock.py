@@ -41,8 +41,8 @@ class ModelsDock(QDockWidget):
         self._cards: dict[str, ModelCard] = {}
         self.list = QListWidget()
         self.list.setObjectName("ModelsList")
-        self.list.setWordWrap(True)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setSpacing(1)
         self.card_view = QTextBrowser()
         self.card_view.setOpenExternalLinks(False)
         self.details_button = QPushButton("Full card…")
@@ -83,7 +83,7 @@ class ModelsDock(QDockWidget):
         self._cards = {card.name: card for card in cards}
         self.list.clear()
         for card in cards:
-            item = QListWidgetItem(f"{card.title}\n{card.summary()}")
+            item = QListWidgetItem(card.title)  # one line each: the short card below says the rest
             item.setToolTip(f"{card.title} ({card.name}) · {card.summary()} · {card.source}")
             item.setData(Qt.ItemDataRole.UserRole, card.name)
             self.list.addItem(item)
@@ -163,7 +163,8 @@ def short_card_html(card: ModelCard) -> str:
 
     task = describe_task(card.task, card.scale if card.task == "upscale" else None)
     description = f"<p>{html.escape(card.description)}</p>" if card.description else ""
-    facts = "".join([line("Name", card.name), line("Task", task), line("Licence", card.licence),
+    facts = "".join([line("Name", card.name), line("Task", task), line("In short", card.summary()),
+                     line("Licence", card.licence),
                      line("Trained on", card.training_data),
                      line("Source", f"{card.source}{' (no card: learned by probing)' if card.probed else ''}")])
     return f"<h3>{html.escape(card.title)}</h3>{description}<p>{facts}</p>"

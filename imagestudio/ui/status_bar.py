@@ -35,6 +35,15 @@ def time_left(fraction: float, elapsed: float) -> float | None:
     return elapsed * (1.0 - fraction) / fraction
 
 
+def _step_text(label: str, message: str) -> str:
+    """'Upscale ×4' + 'Upscale: tile 3 of 4' -> 'Upscale: tile 3 of 4'; 'Enhance' + 'tile 2 of 9' -> 'Enhance: tile 2
+    of 9': the job's name once, then the step."""
+    first_word = label.split(" ")[0].lower() if label else ""
+    if first_word and message.lower().startswith(first_word):
+        return message
+    return f"{label}: {message}" if label else message
+
+
 class ElidedLabel(QLabel):
     """A one-line label that shortens its text with … instead of asking for more room; the tooltip has it all."""
 
@@ -81,7 +90,8 @@ class ProgressPanel(QWidget):
     Its width is fixed, so text growing inside it never moves or widens anything else."""
 
     cancel_requested = Signal()
-    WIDTH = 440
+    running_changed = Signal(bool)
+    WIDTH = 560
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,14 +145,14 @@ class ProgressPanel(QWidget):
         self._show_timing()
         self._clock.start()
         self.show()
+        self.running_changed.emit(True)
 
     def update_progress(self, fraction: float, message: str) -> None:
         self._fraction = max(0.0, min(1.0, fraction))
         self.bar.setValue(round(self._fraction * 1000))
         self.bar.setFormat(f"{self._fraction * 100:.0f} %")
         if message:
-            text = message if message.lower().startswith(self.job_label.lower()) else f"{self.job_label}: {message}"
-            self.message.setText(text)
+            self.message.setText(_step_text(self.job_label, message))
         self._show_timing()
 
     @property
@@ -152,12 +162,16 @@ class ProgressPanel(QWidget):
     def _show_timing(self) -> None:
         elapsed = self.elapsed
         left = time_left(self._fraction, elapsed)
-        estimate = f"about {format_duration(left)} left" if left is not None else "estimating time left"
+        if left is not None:
+            estimate = f"about {format_duration(left)} left"
+        else:
+            estimate = "finishing" if self._fraction >= 1.0 else "estimating time left"
         self.timing.setText(f"{format_duration(elapsed)} elapsed · {estimate}")
 
     def finish(self) -> None:
         self._clock.stop()
         self.hide()
+        self.running_changed.emit(False)
 
     def _cancel(self) -> None:
         self.cancel_button.setEnabled(False)
@@ -183,6 +197,8 @@ class StatusBar(QStatusBar):
         for widget in (self.progress, self.cursor_label, self.swatch, self.size_label, self.zoom_label,
                        self.device_label):
             self.addPermanentWidget(widget)
+        # While a job runs its progress takes the place of the pointer readout, so hints keep room to be read.
+        self.progress.running_changed.connect(self._job_running)
         self.clear_image()
         self.show_expected_device("auto", "")
 
@@ -193,12 +209,19 @@ class StatusBar(QStatusBar):
         megapixels = width * height / 1e6
         self.size_label.setText(f"{width} × {height} px ({megapixels:.1f} MP)")
 
+    def _job_running(self, running: bool) -> None:
+        self.cursor_label.setVisible(not running)
+        if running:
+            self.swatch.hide()
+        elif self.cursor_label.full_text():
+            self.swatch.show()
+
     def show_cursor(self, x: int, y: int, colour: QColor) -> None:
         r, g, b, a = colour.red(), colour.green(), colour.blue(), colour.alpha()
         alpha = f" A {a}" if a < 255 else ""
         self.cursor_label.setText(f"x {x}, y {y}  RGB {r} {g} {b}{alpha}  {colour.name().upper()}")
         self.swatch.setStyleSheet(f"background: {colour.name()}; border: 1px solid palette(mid);")
-        self.swatch.show()
+        self.swatch.setVisible(not self.progress.isVisible())
 
     def clear_cursor(self) -> None:
         self.cursor_label.setText("")

@@ -51,8 +51,13 @@ def test_the_panel_shows_percent_elapsed_time_left_and_the_step(qtbot, clock):
     clock.now += 5  # no progress for a while (one slow tile): elapsed still moves on the panel's own clock
     panel._clock.timeout.emit()
     assert panel.timing.full_text().startswith("0:25 elapsed")
+    panel.update_progress(1.0, "preparing the view")
+    assert panel.timing.full_text() == "0:25 elapsed · finishing" and panel.bar.text() == "100 %"
     panel.cancel_button.click()
     assert panel.cancel_button.text() == "Cancelling…" and not panel.cancel_button.isEnabled()
+    panel.start("Upscale ×4")
+    panel.update_progress(0.1, "Upscale: tile 3 of 4")
+    assert panel.message.full_text() == "Upscale: tile 3 of 4", "the job's name once"
 
 
 def test_the_panel_keeps_its_width_whatever_the_text(qtbot):
@@ -89,7 +94,9 @@ def test_progress_sits_beside_a_toolbar_hint_and_the_window_never_resizes(qtbot,
     visible = [w for w in (status.progress, status.cursor_label, status.size_label, status.zoom_label,
                            status.device_label) if w.isVisible()]
     left_edge = min(w.geometry().left() for w in visible)
-    assert left_edge >= status.fontMetrics().horizontalAdvance("Brighten an under")
+    assert left_edge >= status.fontMetrics().horizontalAdvance(hint) + 8, "the whole hint fits beside the progress"
+    assert status.progress.message.width() >= status.fontMetrics().horizontalAdvance("Enhance: tile 30 of 35")
+    assert not status.cursor_label.isVisible(), "the progress takes the pointer readout's place while it runs"
     for index, first in enumerate(visible):
         for second in visible[index + 1:]:
             assert not first.geometry().intersects(second.geometry()), (first, second)
@@ -106,6 +113,7 @@ def test_progress_sits_beside_a_toolbar_hint_and_the_window_never_resizes(qtbot,
     release.set()
     wait_idle(qtbot, window)
     assert not status.progress.isVisible() and window.size() == size
+    assert status.cursor_label.isVisible()
 
 
 def test_a_real_edit_reports_percent_and_cancel_works_from_the_panel(qtbot, window, make_photo, same_size_models):
