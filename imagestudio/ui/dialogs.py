@@ -24,13 +24,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from imagestudio.core.image import SUPPORTED_SUFFIXES
+from imagestudio.core.imageio.formats import PHONE_FORMATS
+
 log = logging.getLogger(__name__)
 
 UnsavedChoice = Literal["save", "discard", "cancel"]
 BusyOpenChoice = Literal["queue", "stop", "cancel"]
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
-SAVE_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "TIFF": ".tif", "BMP": ".bmp"}
-LOSSY_FORMATS = ("JPEG", "WEBP")
+IMAGE_FILTER = f"Images ({' '.join(f'*{suffix}' for suffix in sorted(SUPPORTED_SUFFIXES))});;All files (*)"
+# HEIC and AVIF where this installation can write them (pillow-heif; Pillow built with libavif).
+SAVE_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "TIFF": ".tif", "BMP": ".bmp",
+                **{fmt: {"HEIF": ".heic", "AVIF": ".avif"}[fmt] for fmt in PHONE_FORMATS}}
+LOSSY_FORMATS = ("JPEG", "WEBP", "HEIF", "AVIF")
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ def ask_save_target(
 
 def format_for_suffix(suffix: str) -> str | None:
     suffix = suffix.lower()
-    aliases = {".jpeg": "JPEG", ".tiff": "TIFF"}
+    aliases = {".jpeg": "JPEG", ".tiff": "TIFF", ".heif": "HEIF", ".hif": "HEIF"}
     return aliases.get(suffix) or next((name for name, ext in SAVE_FORMATS.items() if ext == suffix), None)
 
 

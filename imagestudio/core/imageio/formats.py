@@ -4,12 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PIL import features
+
+
+def _phone_formats() -> tuple[str, ...]:
+    """HEIF/HEIC (through the pillow-heif plugin) and AVIF (Pillow's own, where it was built with libavif): what
+    phones write. Each is offered only where it can be read and written here."""
+    found: list[str] = []
+    try:
+        import pillow_heif  # noqa: PLC0415 - optional: registers Pillow's HEIF opener and saver
+
+        pillow_heif.register_heif_opener()
+        found.append("HEIF")
+    except ImportError:
+        pass
+    if features.check("avif"):
+        found.append("AVIF")
+    return tuple(found)
+
+
+PHONE_FORMATS: tuple[str, ...] = _phone_formats()
+
 # Our own limit, checked from the header before any pixel is decoded (Pillow's bomb guard also stays on).
 DEFAULT_MAX_PIXELS: int = 200_000_000
 
 # Formats handed to Image.open: anything else is refused instead of going through Pillow's rarer decoders.
 # (Pillow's JPEG opener also returns "MPO" images: camera JPEGs that carry a preview or a depth map.)
-READ_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF")
+READ_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", *PHONE_FORMATS)
 
 SUFFIX_FORMATS: dict[str, str] = {
     ".jpg": "JPEG",
@@ -22,12 +43,14 @@ SUFFIX_FORMATS: dict[str, str] = {
     ".tiff": "TIFF",
     ".bmp": "BMP",
     ".gif": "GIF",
+    **({".heic": "HEIF", ".heif": "HEIF", ".hif": "HEIF"} if "HEIF" in PHONE_FORMATS else {}),
+    **({".avif": "AVIF"} if "AVIF" in PHONE_FORMATS else {}),
 }
 
 # Every suffix here can be both read and written.
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(SUFFIX_FORMATS)
 
-_ALIASES = {"JPG": "JPEG", "TIF": "TIFF", "MPO": "JPEG"}
+_ALIASES = {"JPG": "JPEG", "TIF": "TIFF", "MPO": "JPEG", "HEIC": "HEIF"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +79,10 @@ FORMATS: dict[str, FormatInfo] = {
         FormatInfo("TIFF", _Y, _Y, _Y, _Y, _N, _Y, _Y, _Y),
         FormatInfo("BMP", _N, _N, _Y, _N, _N, _N, _N, _Y),
         FormatInfo("GIF", _Y, _N, _Y, _N, _N, _N, _N, _N),
+        FormatInfo("HEIF", _Y, _N, _N, _N, _N, _Y, _Y, _N),  # written at 8 bits: what phones and viewers expect
+        FormatInfo("AVIF", _Y, _N, _N, _N, _N, _Y, _Y, _N),
     )
+    if row.name in ("JPEG", "PNG", "WEBP", "TIFF", "BMP", "GIF", *PHONE_FORMATS)
 }
 
 

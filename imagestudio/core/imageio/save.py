@@ -185,6 +185,8 @@ def _encode(out: BinaryIO, fmt: str, samples: np.ndarray, metadata: _Metadata, q
     elif fmt == "WEBP":
         # quality 100 means lossless; exact keeps the colour under transparent pixels, so nothing changes.
         params.update(quality=quality, lossless=quality >= 100, exact=quality >= 100, method=4)
+    elif fmt in ("HEIF", "AVIF"):
+        params.update(quality=quality)
     elif fmt == "GIF":
         picture, params = _gif_picture(samples)
     picture.save(out, format=fmt, **params)
