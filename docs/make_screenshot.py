@@ -1,5 +1,6 @@
-"""Regenerates docs/screenshot-main.png: the real app under X (e.g. `Xvfb :99 &` then DISPLAY=:99), a photo opened,
-Denoise and Upscale ×2 run through the worker, the history showing both.
+"""Regenerates docs/screenshot-main.png: the real app under X (e.g. `Xvfb :99 &` then DISPLAY=:99) in its default,
+canvas-first layout, a photo opened, Denoise and Upscale ×2 run through the worker, the history showing both and
+the before/after divider with its handle on the image (it appears by itself after the first edit).
 
     DISPLAY=:99 python docs/make_screenshot.py /path/to/photo.png [docs/screenshot-main.png]
 
@@ -49,7 +50,7 @@ def main(photo: Path, output: Path) -> None:
 
     app, _ = create_application([])
     window = create_window(shown)
-    window.resize(1280, 800)
+    window.resize(1280, 820)
     window.show()
 
     def settle(seconds: float = 0.3) -> None:
@@ -66,6 +67,8 @@ def main(photo: Path, output: Path) -> None:
         window.operations.actions[key].trigger()
         settle()
     window.canvas.setFocus()
+    assert window.compare.mode == "split", "the divider should show after an edit"
+    window.compare.set_split(0.42)  # off-centre, so the handle does not sit on the image's middle
     settle(0.5)
     window.grab().save(str(output))
     window.undo_stack.setClean()  # no unsaved-changes prompt on the way out
