@@ -21,18 +21,22 @@ class JSONLimitError(ValueError):
     """The text is not JSON, nests deeper than allowed, or the file is not a small regular file."""
 
 
+class JSONTooLargeError(JSONLimitError):
+    """Valid or not, the text is beyond the bounds (too long, or nested too deep): no honest writer makes it."""
+
+
 def loads(text: str | bytes, *, max_depth: int = DEFAULT_MAX_DEPTH, max_chars: int | None = None) -> Any:
     """json.loads, refusing more than `max_chars` characters and containers nested deeper than `max_depth`."""
     if max_chars is not None and len(text) > max_chars:
-        raise JSONLimitError(f"is {len(text):,} characters long (at most {max_chars:,})")
+        raise JSONTooLargeError(f"is {len(text):,} characters long (at most {max_chars:,})")
     try:
         value = json.loads(text)
     except RecursionError:
-        raise JSONLimitError(f"nests deeper than {max_depth} levels") from None
+        raise JSONTooLargeError(f"nests deeper than {max_depth} levels") from None
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
         raise JSONLimitError(f"is not valid JSON ({exc})") from None
     if depth(value) > max_depth:
-        raise JSONLimitError(f"nests deeper than {max_depth} levels")
+        raise JSONTooLargeError(f"nests deeper than {max_depth} levels")
     return value
 
 

@@ -294,8 +294,10 @@ def _metrics(meta: dict[str, str], path: Path) -> dict:
         return {}
     try:
         value = bounded_json.loads(text, max_depth=MAX_METRICS_DEPTH)
-    except bounded_json.JSONLimitError as exc:
-        log.warning("model %s: the metrics in its card %s; ignored", path.name, exc)
+    except bounded_json.JSONTooLargeError as exc:  # no exporter writes that: the file is refused (and skipped)
+        raise UnsupportedModelError(f"model {path.name} has metrics in its card that {exc}") from None
+    except bounded_json.JSONLimitError:
+        log.warning("model %s: metrics in its card are not JSON; ignored", path.name)
         return {}
     return value if isinstance(value, dict) else {}
 

@@ -123,6 +123,9 @@ def _plan_one(spec: BatchSpec, source: SourceFile, index: int, manifest: Manifes
         relative = spec.rule.render(source.relative, index)
     except BatchError as exc:
         return PlannedFile(source, None, SKIP, str(exc))
+    entry = manifest.lookup(source.relative.as_posix()) if (manifest is not None and spec.resume) else None
+    # Judged before anything else, so that an entry that is not trusted is reported even when the file is skipped.
+    earlier = _trusted_output(spec, entry, relative, inputs, rejected) if entry is not None else None
     problem = name_problem(spec.output_dir.joinpath(*relative.parts), limit)
     if problem is not None:  # measured in bytes, before any call that would fail with ENAMETOOLONG
         return PlannedFile(source, None, SKIP, f"cannot name the output: {problem}", fails=True)
@@ -132,12 +135,9 @@ def _plan_one(spec: BatchSpec, source: SourceFile, index: int, manifest: Manifes
         return PlannedFile(source, None, SKIP, str(exc))
     if os.path.realpath(output) in inputs:
         return PlannedFile(source, None, SKIP, f"its output name {output.name} is an input file")
-    entry = manifest.lookup(source.relative.as_posix()) if (manifest is not None and spec.resume) else None
-    if entry is not None:
-        earlier = _trusted_output(spec, entry, relative, inputs, rejected)
-        if earlier is not None and earlier not in taken:
-            taken.add(earlier)
-            return PlannedFile(source, earlier, RESUME, "finished in an earlier run", overwrite=True)
+    if earlier is not None and earlier not in taken:
+        taken.add(earlier)
+        return PlannedFile(source, earlier, RESUME, "finished in an earlier run", overwrite=True)
     clash = output in taken
     if not clash and not os.path.lexists(output):
         taken.add(output)
