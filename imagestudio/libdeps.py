@@ -180,7 +180,8 @@ class Resolution:
     """The dependency closure of some binaries: each soname found (and where), and each missing one with the
     binaries that need it."""
 
-    found: dict[str, Path] = field(default_factory=dict)
+    found: dict[str, Path] = field(default_factory=dict)  # the first place each soname was found
+    places: dict[str, set[Path]] = field(default_factory=dict)  # every place (together=False: roots may differ)
     missing: dict[str, list[Path]] = field(default_factory=dict)
     unreadable: dict[Path, str] = field(default_factory=dict)
 
@@ -197,31 +198,51 @@ def _expand(entry: str, origin: Path) -> Path:
     return Path(entry)
 
 
-def _compatible(candidate: Path, requester: ElfInfo) -> ElfInfo | None:
+def _compatible(candidate: Path, requester: ElfInfo, read) -> ElfInfo | None:
     """The candidate's ELF info when the loader would accept it for this requester (same class and machine)."""
     if not candidate.is_file():
         return None
     try:
-        info = read_elf(candidate)
+        info = read(candidate)
     except NotElfError:
         return None
     return info if (info.elf_class, info.machine) == (requester.elf_class, requester.machine) else None
 
 
-def resolve(roots: Iterable[Path], search: SearchPaths | None = None) -> Resolution:
-    """Resolves the full dependency closure of `roots` (each loaded by path, as Qt loads a plugin)."""
+def resolve(roots: Iterable[Path], search: SearchPaths | None = None, together: bool = True) -> Resolution:
+    """Resolves the full dependency closure of `roots`, each loaded by path (as Qt loads a plugin).
+
+    together=True: into one process, in order, so a library one root brought in serves the others (what the
+    start-up check asks: will these plugins load into the app). together=False: each root on its own, as `ldd`
+    sees it (what a bundle check asks: does every binary find its libraries without help from another).
+    """
     search = SearchPaths.from_environment() if search is None else search
+    cache: dict[Path, ElfInfo] = {}
+
+    def read(path: Path) -> ElfInfo:
+        if path not in cache:
+            cache[path] = read_elf(path)
+        return cache[path]
+
     result = Resolution()
+    infos: list[ElfInfo] = []
+    for root in roots:
+        try:
+            infos.append(read(Path(root)))
+        except NotElfError as error:
+            result.unreadable[Path(root)] = str(error)
+    groups = [infos] if together else [[info] for info in infos]
+    for group in groups:
+        _walk(group, search, read, result)
+    return result
+
+
+def _walk(roots: list[ElfInfo], search: SearchPaths, read, result: Resolution) -> None:
     loaded: set[str] = set()
     # Breadth-first, like the loader: (the object, the DT_RPATH directories of its loader chain).
     queue: list[tuple[ElfInfo, tuple[Path, ...]]] = []
-    for root in roots:
-        try:
-            info = read_elf(Path(root))
-        except NotElfError as error:
-            result.unreadable[Path(root)] = str(error)
-            continue
-        loaded.update(n for n in (info.soname, Path(root).name) if n)
+    for info in roots:
+        loaded.update(n for n in (info.soname, info.path.name) if n)
         queue.append((info, ()))
     while queue:
         info, chain = queue.pop(0)
@@ -234,14 +255,16 @@ def resolve(roots: Iterable[Path], search: SearchPaths | None = None) -> Resolut
                 continue
             dirs = () if "/" in name else (*rpath, *search.library_path, *runpath, *search.system)
             candidates = [Path(name)] if "/" in name else [d / name for d in dirs]
-            hit = next(((c, i) for c in candidates if (i := _compatible(c, info)) is not None), None)
+            hit = next(((c, i) for c in candidates if (i := _compatible(c, info, read)) is not None), None)
             if hit is None:
-                result.missing.setdefault(name, []).append(info.path)
+                needers = result.missing.setdefault(name, [])
+                if info.path not in needers:
+                    needers.append(info.path)
                 continue
             path, dep = hit
             loaded.add(name)
             if dep.soname:
                 loaded.add(dep.soname)
-            result.found[name] = path
+            result.found.setdefault(name, path)
+            result.places.setdefault(name, set()).add(path)
             queue.append((dep, own_rpath + chain))
-    return result

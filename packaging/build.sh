@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the ImageStudio desktop bundle and its .deb from a checkout, then smoke-test the package.
 #
-#   packaging/build.sh [cpu|cuda] [--fresh] [--no-smoke] [--install]
+#   packaging/build.sh [cpu|cuda] [--fresh] [--no-smoke] [--install] [--clean-root]
 #
 #   cpu   (default) plain onnxruntime: runs everywhere, on the CPU
 #   cuda  onnxruntime-gpu: uses an NVIDIA GPU when the user has CUDA 13 + cuDNN 9, else the CPU
@@ -9,16 +9,21 @@
 #   --no-smoke  skip packaging/smoke_test.py
 #   --install   smoke-test by installing the .deb on this machine with apt-get (and removing it after) instead
 #               of into a temporary root; the default when CI=true
+#   --clean-root  also run packaging/clean_root_smoke.py: the .deb and the .tar.gz in a fresh debootstrap'ed
+#               Debian 12 (needs root and debootstrap; the root is cached in packaging/.build/clean-root/)
 #
 # Everything goes to packaging/.build/<flavour>/ (git-ignored): venv/, work/, dist/imagestudio/ (the bundle),
-# deb/ (the package tree) and the .deb itself. Needs: python3 (>= 3.11) with venv, dpkg-deb; the smoke test
-# also uses Xvfb and xdotool when present (apt-get install xvfb xdotool).
+# bundle-deps.json (what it needs from the system), deb/ (the package tree), the .deb, the portable
+# <package>-<version>-linux-x86_64.tar.gz and, where rpmbuild exists, the .rpm: three packages of one bundle.
+# Needs: python3 (>= 3.11) with venv, dpkg-deb, objdump (binutils); rpmbuild (package rpm) for the .rpm; the
+# smoke test also uses Xvfb and xdotool when present (apt-get install xvfb xdotool).
 set -euo pipefail
 trap 'echo "build.sh: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 flavour=cpu
 fresh=0
 smoke=1
+clean_root=0
 smoke_args=()
 [ "${CI:-}" = true ] && smoke_args=(--system)
 for arg in "$@"; do
@@ -27,7 +32,8 @@ for arg in "$@"; do
         --fresh) fresh=1 ;;
         --no-smoke) smoke=0 ;;
         --install) smoke_args=(--system) ;;
-        *) echo "usage: $0 [cpu|cuda] [--fresh] [--no-smoke] [--install]" >&2; exit 2 ;;
+        --clean-root) clean_root=1 ;;
+        *) echo "usage: $0 [cpu|cuda] [--fresh] [--no-smoke] [--install] [--clean-root]" >&2; exit 2 ;;
     esac
 done
 
@@ -39,6 +45,7 @@ start=$SECONDS
 step() { printf '\n==> %s  (%ds)\n' "$*" $((SECONDS - start)); }
 
 command -v dpkg-deb >/dev/null || { echo "build.sh: dpkg-deb is missing (apt-get install dpkg)" >&2; exit 1; }
+command -v objdump >/dev/null || { echo "build.sh: objdump is missing (apt-get install binutils)" >&2; exit 1; }
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
     { echo "build.sh: $python is older than 3.11 (build.sh reads pyproject.toml with tomllib)" >&2; exit 1; }
 
@@ -46,6 +53,9 @@ version=$("$python" -c "import re,sys; print(re.search(r'__version__ = \"(.+)\"'
     "$root/imagestudio/__init__.py")
 if [ "$flavour" = cpu ]; then package=imagestudio; else package=imagestudio-cuda; fi
 deb="$out/${package}_${version}-1_amd64.deb"
+portable="$package-$version-linux-x86_64"
+tarball="$out/$portable.tar.gz"
+rpm="$out/$package-$version-1.x86_64.rpm"
 
 # ---- 1. A venv with the app's runtime requirements only (never torch, never the training extras) --------------
 step "build venv ($flavour)"
@@ -109,6 +119,34 @@ leaks=$(find "$bundle" \( -iname 'torch*' -o -iname 'training' -o -iname 'tests'
 [ -z "$leaks" ] || { echo "build.sh: the bundle holds what it must not: $leaks" >&2; exit 1; }
 "$bundle/imagestudio" --version
 
+# ---- 2b. What the bundle needs from the system: computed; the build fails on what resolves nowhere --------------
+step "system libraries of the bundle"
+# PyInstaller copies the build machine's libraries next to the binaries that need them and silently skips those
+# the machine lacks. bundle_deps.py resolves every bundled binary as the loader will: a library neither carried
+# nor on this machine stops the build here (install it, rebuild); what the system provides becomes
+# Depends/Requires. CUDA and cuDNN are the user's by design (the cuda flavour's provider library links to them).
+user_provided='^(libcuda|libcudart|libcublas|libcublasLt|libcufft|libcurand|libcusparse|libcusolver|libcudnn'
+user_provided+='|libnvrtc|libnvJitLink|libnvinfer|libnccl)[^/]*[.]so'
+"$python" "$here/bundle_deps.py" "$bundle" --user-provided "$user_provided" --json "$out/bundle-deps.json"
+deps_field() {  # deps_field KEY SEPARATOR: a value of bundle-deps.json (lists joined)
+    "$python" -c 'import json, sys
+v = json.load(open(sys.argv[1]))[sys.argv[2]]
+print(sys.argv[3].join(v) if isinstance(v, list) else v)' "$out/bundle-deps.json" "$1" "$2"
+}
+depends=$(deps_field debian_depends ", ")
+# Data files the carried libraries read at run time: fontconfig's configuration (which pulls in a font) and the
+# XKB keyboard maps. They are not libraries, so no ELF analysis finds them.
+data_depends=""
+data_requires=()
+if [ -e "$bundle/_internal/libfontconfig.so.1" ]; then
+    data_depends+=", fontconfig-config"
+    data_requires+=(fontconfig)
+fi
+if [ -e "$bundle/_internal/libxkbcommon.so.0" ]; then
+    data_depends+=", xkb-data"
+    data_requires+=(xkeyboard-config)
+fi
+
 # ---- 3. The .deb: /opt/imagestudio, /usr/bin launcher, desktop entry, hicolor icons ------------------------------
 step "Debian package"
 tree="$out/deb"
@@ -127,7 +165,6 @@ install -m 644 "$here/linux/copyright" "$tree/usr/share/doc/$package/copyright"
 find "$tree" -type d -exec chmod 755 {} +
 
 installed_kb=$(du -sk --exclude=DEBIAN "$tree" | cut -f1)
-glibc=$(getconf GNU_LIBC_VERSION | cut -d' ' -f2)  # the bundle carries this system's libraries
 if [ "$flavour" = cpu ]; then
     other=imagestudio-cuda
     suggests=""
@@ -141,8 +178,8 @@ else
     note="This build runs the models on an NVIDIA GPU when CUDA 13 and cuDNN 9 are
  installed, and on the CPU otherwise."
 fi
-# Depends: what the bundle links to but does not carry (the graphics stack), and the packages holding the data
-# files its bundled fontconfig and xkbcommon read. The two flavours own the same paths: each replaces the other.
+# Depends: computed above (what the bundle links to but does not carry) plus the data packages. The two flavours
+# own the same paths: each replaces the other.
 cat > "$tree/DEBIAN/control" <<EOF
 Package: $package
 Version: $version-1
@@ -151,8 +188,8 @@ Maintainer: ImageStudio developers <maintainers@imagestudio.invalid>
 Installed-Size: $installed_kb
 Section: graphics
 Priority: optional
-Depends: libc6 (>= $glibc), libgl1, libegl1, libxcb1, libdrm2, libfontconfig1, libxkbcommon0
-Recommends: libwayland-client0, libwayland-cursor0, libwayland-egl1, hicolor-icon-theme
+Depends: $depends$data_depends
+Recommends: hicolor-icon-theme
 ${suggests}Conflicts: $other
 Replaces: $other
 Description: $title
@@ -169,16 +206,65 @@ EOF
 dpkg-deb --root-owner-group ${DEB_COMPRESSION:--Zzstd -z9} --build "$tree" "$deb" >/dev/null
 dpkg-deb --info "$deb" | sed -n '/Package:/,$p'
 
+# ---- 3b. The portable .tar.gz: the same bundle, a launcher, and install.sh for the menu entry and icons ----------
+step "portable .tar.gz"
+ptree="$out/portable/$portable"
+rm -rf "$out/portable" "$tarball"
+mkdir -p "$ptree/share/applications"
+cp -a "$bundle" "$ptree/app"
+install -m 755 "$here/linux/portable/imagestudio" "$here/linux/portable/install.sh" "$ptree/"
+install -m 644 "$here/linux/imagestudio.desktop" "$ptree/share/applications/imagestudio.desktop"
+cp -a "$tree/usr/share/icons" "$ptree/share/icons"
+install -m 644 "$here/linux/copyright" "$ptree/COPYRIGHT"
+"$python" "$here/package_texts.py" readme "$out/bundle-deps.json" "$version" "$flavour" \
+    "${data_depends//, / }" "${data_requires[*]}" > "$ptree/README.txt"
+# Owned by root in the archive (the files are the user's once unpacked); gzip: every system unpacks it.
+tar -C "$out/portable" --owner=0 --group=0 --numeric-owner -cf - "$portable" | gzip -6 > "$tarball"
+rm -rf "$out/portable"
+
+# ---- 3c. The .rpm: the .deb's tree, packed by rpmbuild with the computed Requires ---------------------------------
+if command -v rpmbuild >/dev/null; then
+    step "RPM package"
+    rpmtop="$out/rpm"
+    rm -rf "$rpmtop" "$rpm"
+    mkdir -p "$rpmtop/SPECS" "$rpmtop/stage"
+    cp -al "$tree/." "$rpmtop/stage/"  # hard links: no second copy of the bundle
+    rm -rf "$rpmtop/stage/DEBIAN"
+    "$python" "$here/package_texts.py" rpm-spec "$here/linux/rpm.spec.in" "$out/bundle-deps.json" "$rpmtop/stage" \
+        "$package" "$version" "$other" "$title" "$note" "${data_requires[@]}" > "$rpmtop/SPECS/$package.spec"
+    rpmbuild --quiet -bb --define "_topdir $rpmtop" --define "_rpmdir $out" \
+        --define "_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" "$rpmtop/SPECS/$package.spec"
+    rm -rf "$rpmtop/stage" "$rpmtop/BUILDROOT" "$rpmtop/BUILD"
+    rpm -qip "$rpm" 2>/dev/null | sed -n '/^Name/,/^Summary/p'
+    echo "Requires: $(rpm -qp --requires "$rpm" 2>/dev/null | tr '\n' ' ')"
+else
+    echo "build.sh: rpmbuild is missing (apt-get install rpm): no .rpm" >&2
+    rpm=""
+fi
+
 # ---- 4. Sizes --------------------------------------------------------------------------------------------------
 step "sizes"
-printf 'bundle  %s  (%s)\n' "$(du -sh "$bundle" | cut -f1)" "$bundle"
-printf '.deb    %s  (%s)\n' "$(du -sh "$deb" | cut -f1)" "$deb"
+printf 'bundle   %s  (%s)\n' "$(du -sh "$bundle" | cut -f1)" "$bundle"
+printf '.deb     %s  (%s)\n' "$(du -sh "$deb" | cut -f1)" "$deb"
+printf '.tar.gz  %s  (%s)\n' "$(du -sh "$tarball" | cut -f1)" "$tarball"
+[ -z "$rpm" ] || printf '.rpm     %s  (%s)\n' "$(du -sh "$rpm" | cut -f1)" "$rpm"
 echo "largest parts of the bundle:"
 du -sh "$bundle"/_internal/* | sort -h | tail -6 | sed 's/^/  /'
 
 # ---- 5. Smoke test: install into a temporary root, start the GUI with a photo, upscale through the CLI ------------
 if [ "$smoke" = 1 ]; then
-    step "smoke test"
+    step "smoke test: .deb"
     "$python" "$here/smoke_test.py" "$deb" "${smoke_args[@]}"
+    step "smoke test: .tar.gz"
+    "$python" "$here/smoke_test.py" "$tarball" --runs 1
+    if [ -n "$rpm" ]; then
+        step "smoke test: .rpm"
+        "$python" "$here/smoke_test.py" "$rpm" --runs 1
+    fi
 fi
-step "done: $deb"
+if [ "$clean_root" = 1 ]; then
+    step "smoke test in a clean Debian 12 root"
+    "$python" "$here/clean_root_smoke.py" deb "$deb"
+    "$python" "$here/clean_root_smoke.py" tarball "$tarball"
+fi
+step "done: $deb, $tarball${rpm:+, $rpm}"

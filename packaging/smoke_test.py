@@ -1,22 +1,31 @@
 #!/usr/bin/env python3
-"""Smoke test of an ImageStudio .deb: install it, start the installed app on a photo, upscale through its CLI.
+"""Smoke test of an ImageStudio package: install it, start the installed app on a photo, upscale through its CLI,
+remove it and check nothing is left.
 
-    python3 packaging/smoke_test.py DEB [--system] [--runs N]
+    python3 packaging/smoke_test.py PACKAGE [--system] [--runs N]
 
-By default the package is installed with dpkg into a temporary root (nothing on the machine changes); --system
-installs it on this machine with apt-get (which also resolves its Depends, as in CI) and removes it afterwards.
+PACKAGE is the .deb, the .rpm or the portable .tar.gz (build.sh makes all three from one bundle):
+  .deb     installed with dpkg into a temporary root (nothing on the machine changes); --system installs it on this
+           machine with apt-get (which also resolves its Depends, as in CI) and removes it afterwards;
+  .rpm     `rpm -qlp`/`rpm -qp --requires` read, then installed with `rpm --root` into a temporary root (a fresh
+           rpm database, so --nodeps: the Requires are listed, not resolved; this machine is not an RPM system);
+  .tar.gz  unpacked, then install.sh puts the menu entry, icons and command into a private XDG_DATA_HOME/BIN_DIR.
+The .deb and .rpm run from their temporary root on this machine's libraries; packaging/clean_root_smoke.py is the
+test on a system that has nothing but the package's dependencies.
 Standard library only: it must run where no Python packages are installed. Exits non-zero, naming what failed.
 
 Checks, in order:
   1. the files: /opt/imagestudio bundle, /usr/bin/imagestudio launcher, desktop entry (with the image MIME types),
-     hicolor icons, no torch / training / CUDA libraries inside;
+     hicolor icons, no torch / training / CUDA libraries inside (the portable archive: the same, in its folder and
+     where install.sh put them); the launcher's start-up check (`--check-gui`);
   2. `imagestudio --version` and `imagestudio models` (a bundled ×4 upscale model must be listed);
   3. `imagestudio upscale` of a 150×100 photo ×4, on --device auto and --device cuda (which must fall back to the
      CPU cleanly where CUDA cannot run): the PNG written must be 600×400 and, reduced ×4, match the input; the
      CUDA flavour also with a stub NVIDIA driver and no CUDA libraries (needs a C compiler);
   4. the GUI opens coffee.jpg: offscreen, when the app honours IMAGESTUDIO_SMOKE_EXIT_AFTER_SHOWN=1 (it prints
      "imagestudio-smoke: shown <seconds> s, title <window title>" and quits), and on a virtual X server (Xvfb +
-     xdotool, when installed), where the time to the first window is measured from outside.
+     xdotool, when installed), where the time to the first window is measured from outside;
+  5. removal (dpkg --purge, rpm -e, install.sh --uninstall) leaves no file behind.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -71,6 +81,47 @@ def install_into_root(deb: Path, root: Path) -> None:
          f"--log={root / 'dpkg.log'}", "--no-triggers", "-i", str(deb)])
 
 
+def install_rpm_into_root(package: Path, root: Path) -> str:
+    """rpm --root with a fresh database; --nodeps because that database holds nothing that provides a soname."""
+    listing = run(["rpm", "-qlp", str(package)]).stdout.split()
+    for wanted in ("/opt/imagestudio/imagestudio", "/usr/bin/imagestudio",
+                   "/usr/share/applications/imagestudio.desktop"):
+        check(wanted in listing, f"rpm -qlp: {wanted} is not in the package")
+    requires = run(["rpm", "-qp", "--requires", str(package)]).stdout.split("\n")
+    check(any(r.startswith("libGL.so.1()") for r in requires), f"rpm Requires lack libGL.so.1: {requires}")
+    check(not any("libQt6" in r or "libpython" in r for r in requires),
+          "rpm Requires name libraries the bundle carries (rpm's own dependency generator ran?)")
+    say(f"rpm: {len(listing)} files; Requires: {' '.join(r for r in requires if r)}")
+    run(["rpm", "--root", str(root), "--initdb"])
+    unresolved = run(["rpm", "--root", str(root), "-i", "--test", "--nosignature", str(package)],
+                     check_rc=False).stderr
+    check("libGL.so.1()(64bit) is needed" in unresolved,
+          f"rpm -i --test into an empty root should report the unresolved Requires:\n{unresolved}")
+    run(["rpm", "--root", str(root), "-i", "--nodeps", "--nosignature", str(package)])
+    return run(["rpm", "-qp", "--qf", "%{NAME}", str(package)]).stdout.strip()
+
+
+def unpack_portable(archive: Path, work: Path, env: dict[str, str]) -> tuple[Path, Path, Path]:
+    """Unpacks the archive and runs its install.sh for a private user: (the folder, XDG_DATA_HOME, BIN_DIR)."""
+    run(["tar", "-xzf", str(archive), "-C", str(work)])
+    folders = [p for p in work.iterdir() if p.is_dir() and p.name.endswith("-linux-x86_64")]
+    check(len(folders) == 1, f"{archive.name} should hold one <name>-linux-x86_64 folder, has {folders}")
+    folder = folders[0]
+    for name in ("imagestudio", "install.sh", "README.txt", "COPYRIGHT", "app/imagestudio"):
+        check((folder / name).exists(), f"the archive lacks {name}")
+    data, bin_dir = work / "user" / "share", work / "user" / "bin"
+    installed = run(["sh", str(folder / "install.sh")], {**env, "XDG_DATA_HOME": str(data),
+                                                           "BIN_DIR": str(bin_dir)})
+    say(f"install.sh: {' '.join(installed.stdout.split())}")
+    return folder, data, bin_dir
+
+
+def leftovers(root: Path) -> list[str]:
+    """Files (not folders) still under root/opt and root/usr."""
+    return sorted(str(p.relative_to(root)) for top in ("opt", "usr") for p in (root / top).rglob("*")
+                  if not p.is_dir())
+
+
 def install_on_system(deb: Path) -> str:
     package = run(["dpkg-deb", "--field", str(deb), "Package"]).stdout.strip()
     run(["apt-get", "install", "-y", "--no-install-recommends", str(deb.resolve())],
@@ -95,12 +146,27 @@ def check_files(root: Path) -> None:
     launcher = root / "usr" / "bin" / "imagestudio"
     check(launcher.is_symlink() or launcher.is_file(), f"{launcher} is missing")
     check(launcher.resolve() == binary.resolve(), f"{launcher} does not lead to {binary}")
+    check_desktop_entry(root / "usr" / "share" / "applications" / "imagestudio.desktop", r"imagestudio")
+    check_icons(root / "usr" / "share" / "icons" / "hicolor")
+    check_bundle(opt)
 
-    desktop = root / "usr" / "share" / "applications" / "imagestudio.desktop"
+
+def check_portable(folder: Path, data: Path, bin_dir: Path) -> None:
+    launcher = folder / "imagestudio"
+    check(os.access(launcher, os.X_OK), f"{launcher} is not executable")
+    command = bin_dir / "imagestudio"
+    check(command.is_symlink() and command.resolve() == launcher.resolve(),
+          f"install.sh did not link {command} to {launcher}")
+    check_desktop_entry(data / "applications" / "imagestudio.desktop", re.escape(f'"{launcher}"'))
+    check_icons(data / "icons" / "hicolor")
+    check_bundle(folder / "app")
+
+
+def check_desktop_entry(desktop: Path, exec_pattern: str) -> None:
     check(desktop.is_file(), f"{desktop} is missing")
     entry = desktop.read_text()
-    check(re.search(r"^Exec=imagestudio %[fFuU]$", entry, re.M) is not None,
-          "desktop entry: Exec is not 'imagestudio %f'")
+    check(re.search(rf"^Exec={exec_pattern} %[fFuU]$", entry, re.M) is not None,
+          f"desktop entry: Exec does not match {exec_pattern} %f")
     check(re.search(r"^Icon=imagestudio$", entry, re.M) is not None, "desktop entry: Icon is not 'imagestudio'")
     mime = re.search(r"^MimeType=(.*)$", entry, re.M)
     missing = [t for t in IMAGE_TYPES if not mime or t not in mime.group(1).split(";")]
@@ -109,11 +175,14 @@ def check_files(root: Path) -> None:
         out = run(["desktop-file-validate", str(desktop)], check_rc=False)
         check(out.returncode == 0 and not out.stdout.strip(), f"desktop-file-validate: {out.stdout}{out.stderr}")
 
-    icons = root / "usr" / "share" / "icons" / "hicolor"
+
+def check_icons(icons: Path) -> None:
     absent = [s for s in ICON_SIZES if not (icons / f"{s}x{s}" / "apps" / "imagestudio.png").is_file()]
     check(not absent, f"hicolor icons missing at sizes {absent}")
     check((icons / "scalable" / "apps" / "imagestudio.svg").is_file(), "scalable SVG icon missing")
 
+
+def check_bundle(opt: Path) -> None:
     forbidden = re.compile(r"^(torch|torchvision|training|tests|libcudnn.*|libcublas.*|libcudart.*|libnvinfer.*)$",
                            re.I)
     leaks = [str(p.relative_to(opt)) for p in opt.rglob("*") if forbidden.match(p.name)]
@@ -191,6 +260,14 @@ def consistency_psnr(small: list[bytearray], big: list[bytearray], scale: int) -
             count += 1
     mse = error / count
     return 99.0 if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def check_gui_libraries(binary: Path, env: dict[str, str]) -> None:
+    """The app's own start-up check, run from the installed launcher: the xcb plugin's libraries all resolve."""
+    done = run([str(binary), "--check-gui"], {**env, "DISPLAY": env.get("DISPLAY") or ":0",
+                                             "QT_QPA_PLATFORM": "xcb"}, check_rc=False)
+    check(done.returncode == 0, f"--check-gui exited {done.returncode}: {done.stdout}{done.stderr}")
+    say(done.stdout.strip())
 
 
 def check_cli(binary: Path, env: dict[str, str], work: Path) -> dict[str, float]:
@@ -353,15 +430,64 @@ def wait_for(predicate, timeout: float, message: str) -> None:
     raise SmokeFailure(message)
 
 
+# ---- installing and removing, per format ------------------------------------------------------------------------
+
+def install(kind: str, package: Path, work: Path, env: dict[str, str]) -> tuple[Path, Callable[[], None]]:
+    """Installs the package into a private place, checks its files; returns the command users start and a
+    function that removes the package and checks that no file of it is left."""
+    if kind == ".tar.gz":
+        folder, data, bin_dir = unpack_portable(package, work, env)
+        say(f"unpacked {package.name} and ran its install.sh (XDG_DATA_HOME={data})")
+        check_portable(folder, data, bin_dir)
+
+        def remove() -> None:
+            run(["sh", str(folder / "install.sh"), "--uninstall"],
+                {**env, "XDG_DATA_HOME": str(data), "BIN_DIR": str(bin_dir)})
+            # The desktop's caches stay (update-desktop-database / gtk-update-icon-cache rebuilt them without us).
+            caches = ("mimeinfo.cache", "icon-theme.cache")
+            left = sorted(str(p) for d in (data, bin_dir) if d.exists() for p in d.rglob("*")
+                          if not p.is_dir() and p.name not in caches)
+            check(not left, f"install.sh --uninstall left {left[:5]}")
+            stale = [str(p) for p in data.rglob("*.cache") if "imagestudio" in p.read_text(errors="replace")]
+            check(not stale, f"after install.sh --uninstall these caches still name ImageStudio: {stale}")
+            say("install.sh --uninstall: menu entry, icons and command removed, nothing left")
+
+        return bin_dir / "imagestudio", remove  # the command install.sh made, as its users start it
+    root = work / "root"
+    if kind == ".deb":
+        install_into_root(package, root)
+        name = run(["dpkg-deb", "--field", str(package), "Package"]).stdout.strip()
+    else:
+        name = install_rpm_into_root(package, root)
+    say(f"installed {package.name} into {root} with {'dpkg' if kind == '.deb' else 'rpm'} --root")
+    check_files(root)
+
+    def remove() -> None:
+        if kind == ".deb":
+            run(["dpkg", f"--root={root}", "--force-not-root", "--force-script-chrootless", "--no-triggers",
+                 f"--log={root / 'dpkg.log'}", "--purge", name])
+        else:
+            run(["rpm", "--root", str(root), "-e", "--nodeps", name])
+        left = leftovers(root)
+        check(not left, f"after removing {name}, files are left in /opt and /usr: {left[:5]}")
+        say(f"removed {name}: nothing left in /opt or /usr")
+
+    return root / "usr" / "bin" / "imagestudio", remove  # through the launcher, as users start it
+
+
 # ---- main -------------------------------------------------------------------------------------------------------
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("deb", type=Path)
-    parser.add_argument("--system", action="store_true", help="install on this machine with apt-get (CI)")
+    parser.add_argument("package", type=Path, help="the .deb, .rpm or .tar.gz")
+    parser.add_argument("--system", action="store_true", help=".deb: install on this machine with apt-get (CI)")
     parser.add_argument("--runs", type=int, default=3, help="GUI starts to time on Xvfb (default 3)")
     args = parser.parse_args()
-    check(args.deb.is_file(), f"{args.deb} not found")
+    check(args.package.is_file(), f"{args.package} not found")
+    kind = next((k for k in (".deb", ".rpm", ".tar.gz") if args.package.name.endswith(k)), None)
+    check(kind is not None, f"{args.package.name}: not a .deb, .rpm or .tar.gz")
+    check(not args.system or kind == ".deb", "--system is for the .deb")
+    started = time.monotonic()
 
     with tempfile.TemporaryDirectory(prefix="imagestudio-smoke-") as tmp:
         work = Path(tmp)
@@ -370,28 +496,27 @@ def main() -> int:
         package = None
         try:
             if args.system:
-                package = install_on_system(args.deb)
-                root = Path("/")
+                package = install_on_system(args.package)
                 say(f"installed {package} on this machine with apt-get")
-            else:
-                root = work / "root"
-                install_into_root(args.deb, root)
-                say(f"installed {args.deb.name} into {root} with dpkg --root")
-            check_files(root)
-            if args.system:
+                check_files(Path("/"))
                 check_open_with()
-            binary = root / "usr" / "bin" / "imagestudio"  # start it the way users do: through the launcher
+                binary, remove = Path("/usr/bin/imagestudio"), None  # removed by apt-get below
+            else:
+                binary, remove = install(kind, args.package, work, env)
+            check_gui_libraries(binary, env)
             timings = check_cli(binary, env, work)
             shown = gui_offscreen(binary, env, work)
             x11 = gui_xvfb(binary, env, work, args.runs)
             check(shown is not None or x11 is not None,
                   "no GUI check could run: install xvfb and xdotool, or make the app honour "
                   "IMAGESTUDIO_SMOKE_EXIT_AFTER_SHOWN")
+            if remove:
+                remove()
         finally:
             if package:
                 run(["apt-get", "remove", "-y", package], check_rc=False)
 
-    say("PASSED")
+    say(f"PASSED ({time.monotonic() - started:.0f} s)")
     if x11:
         say(f"time to first window (X11, {len(x11)} runs): first {x11[0]:.2f} s, best {min(x11):.2f} s")
     if shown is not None:
