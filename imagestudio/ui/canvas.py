@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QVariantAnimation, Signal
+from PySide6.QtCore import QEasingCurve, QPointF, QRect, QRectF, Qt, QVariantAnimation, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -138,6 +138,13 @@ class ImageCanvas(QWidget):
             shift = compare_paint.side_by_side_offset(self.width())
             point = point + QPointF(shift if point.x() < self.width() / 2 else -shift, 0)
         return (point - self._offset) / self._zoom
+
+    def visible_image_rect(self) -> QRect:
+        """The part of the image on screen, in image pixels (may reach past the image's edges)."""
+        right = self.width() / 2 - 1 if self._shown_mode() == "side" else self.width()  # side by side: one half
+        top_left = self.widget_to_image(QPointF(0, 0))
+        bottom_right = self.widget_to_image(QPointF(right, self.height()))
+        return QRectF(top_left, bottom_right).toAlignedRect()
 
     def zoom_in(self) -> None:
         self._animate_to(_next_step(self._zoom, up=True))

@@ -13,7 +13,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 
 from imagestudio import __version__
-from imagestudio.core.image import SUPPORTED_SUFFIXES
+from imagestudio.core.image import SUPPORTED_SUFFIXES, Image
 from imagestudio.core.runtime import expected_provider
 from imagestudio.ui import dialogs
 from imagestudio.ui import help as help_pages
@@ -29,6 +29,7 @@ from imagestudio.ui.gallery_dock import GalleryDock
 from imagestudio.ui.history import HistoryDock
 from imagestudio.ui.models_dock import ModelsDock
 from imagestudio.ui.operations_panel import OperationsPanel
+from imagestudio.ui.preview import PreviewRegion, preview_region
 from imagestudio.ui.settings import WINDOW_STATE_VERSION, AppSettings
 from imagestudio.ui.settings_dialog import SettingsDialog, apply_theme
 from imagestudio.ui.shortcuts import sequences
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.files = FileController(self)
         self.edits = EditController(self)
         self.operations = OperationsPanel(self, self.settings.device)
+        self.operations.enable_preview(self._preview_source, lambda: self.settings.tile)
         self.history_dock = HistoryDock(self.undo_stack, self)
         self.models_dock = ModelsDock(self.runner, self)
         self.gallery_dock = GalleryDock(self)
@@ -259,7 +261,7 @@ class MainWindow(QMainWindow):
         busy = self.runner.busy
         has_document = self.document is not None
         self.files.update_actions(has_document, busy)
-        self.operations.set_enabled(has_document and not busy)
+        self.operations.set_enabled(has_document and not busy, has_document)
         self.undo_action.setEnabled(self.undo_stack.canUndo() and not busy)
         self.redo_action.setEnabled(self.undo_stack.canRedo() and not busy)
         self.undo_action.setText(f"&Undo {self.undo_stack.undoText()}".strip())
@@ -271,6 +273,14 @@ class MainWindow(QMainWindow):
         self.models_dock.add_button.setEnabled(not busy)
         for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action, self.actual_size_action):
             action.setEnabled(has_document)
+
+    def _preview_source(self) -> tuple[Image, PreviewRegion] | None:
+        """What an operation's popover previews: the shown image and the part of it on screen (≤ 512²)."""
+        document = self.document
+        if document is None or self.runner.busy:
+            return None
+        image = document.image
+        return image, preview_region(self.canvas.visible_image_rect(), image.width, image.height)
 
     # --- jobs ----------------------------------------------------------------------------------------------------
     @Slot(object)
@@ -329,6 +339,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.runner.cancel_all()
+        self.operations.stop_preview()
+        self.operations.preview.wait(10_000)
         self.batch_dock.shutdown()  # finished files stay in its manifest: a rerun resumes
         self.runner.wait(10_000)
         self.autosave.shutdown()  # a clean exit: nothing to offer at the next start

@@ -15,8 +15,10 @@ stop the job and open it now.
 ## Improve it
 The toolbar and the **Enhance** menu: **Enhance** (Ctrl+E: brightens if dark, denoises if noisy, upscales ×2),
 **Upscale ×2 / ×4**, **Denoise**, **Low light**. The small arrow beside each button opens its options: the model,
-the strength, the device (CPU or an NVIDIA GPU). Every edit is one entry in **History**; click an entry to go
-back to it, or use Undo (Ctrl+Z) and Redo (Ctrl+Shift+Z).
+the strength, the device (CPU or an NVIDIA GPU), and a live preview: before and after of the middle of what you see
+on the canvas (up to 512 × 512 pixels), redone as you change the strength or the model, without touching the
+photo. **Run** applies it. Every edit is one entry in **History**; click an entry to go back to it, or use Undo
+(Ctrl+Z) and Redo (Ctrl+Shift+Z).
 
 While an edit runs, the status bar shows what is running, how far it is (percent), how long it has taken and about
 how long is left; **Cancel** stops it and leaves the image as it was.
