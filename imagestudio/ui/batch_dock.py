@@ -53,13 +53,14 @@ from imagestudio.core.batch import (
 from imagestudio.core.errors import ImageStudioError
 from imagestudio.core.pipeline import Pipeline
 from imagestudio.ui import dialogs
+from imagestudio.ui.batch_settings import PRESET, RememberedBatchSettings
 from imagestudio.ui.history import history_pipeline
 from imagestudio.ui.worker import Job, JobRunner
 
 if TYPE_CHECKING:
     from imagestudio.ui.main_window import MainWindow
 
-HISTORY, PRESET = "history", "preset"  # pipeline choices beside the named ones
+HISTORY = "history"  # pipeline choices beside the named ones: the current image's history, or PRESET (a file)
 COLUMNS = ("Input", "Output", "Status", "Reason")
 _ACTION_WORDS = {"process": "to do", "resume": "check (done earlier?)", "skip": "skip"}
 
@@ -92,61 +93,8 @@ class BatchDock(QDockWidget):
         self.status_arrived.connect(self._show_status)
         self.result_arrived.connect(self._show_result)
         self.runner.busy_changed.connect(self._update_buttons)
-        self.restore_settings()
-        self._connect_settings()
+        self.remembered = RememberedBatchSettings(self, window.settings)  # the panel as it was left last time
         self._update_buttons()
-
-    # --- remembered settings -------------------------------------------------------------------------------------
-    def restore_settings(self) -> None:
-        """The panel as it was left last time; a pipeline or option the app no longer has keeps the default."""
-        settings = self._window.settings
-        self.input_edit.setText(settings.get("batch/input"))
-        self.output_edit.setText(settings.get("batch/output"))
-        self.recursive.setChecked(settings.get("batch/recursive"))
-        self.include_edit.setText(settings.get("batch/include"))
-        self.exclude_edit.setText(settings.get("batch/exclude"))
-        self.quality.setValue(settings.get("batch/quality"))
-        self.resume_check.setChecked(settings.get("batch/resume"))
-        if settings.get("batch/template"):
-            self.template_edit.setText(settings.get("batch/template"))
-        for combo, key in ((self.format_combo, "batch/format"), (self.conflict_combo, "batch/conflict")):
-            index = combo.findData(settings.get(key))
-            if index >= 0:
-                combo.setCurrentIndex(index)
-        choice, preset = settings.get("batch/pipeline"), settings.get("batch/preset")
-        if choice == PRESET:
-            if preset and Path(preset).is_file():
-                self._preset = Path(preset)
-                index = self.pipeline_combo.findData(PRESET)
-                self.pipeline_combo.setItemText(index, f"Preset {self._preset.name}")
-                self.pipeline_combo.setCurrentIndex(index)
-        elif choice and self.pipeline_combo.findData(choice) >= 0:
-            self.pipeline_combo.setCurrentIndex(self.pipeline_combo.findData(choice))
-
-    def _connect_settings(self) -> None:
-        for edit in (self.input_edit, self.output_edit, self.include_edit, self.exclude_edit, self.template_edit):
-            edit.textChanged.connect(self.save_settings)
-        for combo in (self.pipeline_combo, self.format_combo, self.conflict_combo):
-            combo.currentIndexChanged.connect(self.save_settings)
-        for check in (self.recursive, self.resume_check):
-            check.toggled.connect(self.save_settings)
-        self.quality.valueChanged.connect(self.save_settings)
-
-    @Slot()
-    def save_settings(self, *_: object) -> None:
-        settings = self._window.settings
-        settings.set("batch/input", self.input_edit.text())
-        settings.set("batch/output", self.output_edit.text())
-        settings.set("batch/recursive", self.recursive.isChecked())
-        settings.set("batch/include", self.include_edit.text())
-        settings.set("batch/exclude", self.exclude_edit.text())
-        settings.set("batch/quality", self.quality.value())
-        settings.set("batch/resume", self.resume_check.isChecked())
-        settings.set("batch/template", self.template_edit.text())
-        settings.set("batch/format", str(self.format_combo.currentData()))
-        settings.set("batch/conflict", str(self.conflict_combo.currentData()))
-        settings.set("batch/pipeline", str(self.pipeline_combo.currentData()))
-        settings.set("batch/preset", str(self._preset) if self._preset is not None else "")
 
     # --- widgets -------------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -256,13 +204,24 @@ class BatchDock(QDockWidget):
                 return
             self._preset = path
             self.pipeline_combo.setItemText(index, f"Preset {path.name}")
-            self.save_settings()
+            self.remembered.save()
+
+    @property
+    def preset(self) -> Path | None:
+        return self._preset
+
+    def set_preset(self, path: Path) -> None:
+        """A preset file as the pipeline, named in the list (for restoring settings)."""
+        self._preset = path
+        index = self.pipeline_combo.findData(PRESET)
+        self.pipeline_combo.setItemText(index, f"Preset {path.name}")
+        self.pipeline_combo.setCurrentIndex(index)
 
     def choose_pipeline(self, choice: str, preset: Path | None = None) -> None:
         """Selects a named pipeline, HISTORY, or PRESET with its file (for scripts and tests)."""
         self._preset = preset if choice == PRESET else self._preset
         self.pipeline_combo.setCurrentIndex(self.pipeline_combo.findData(choice))
-        self.save_settings()
+        self.remembered.save()
 
     @Slot()
     def _update_buttons(self, *_: object) -> None:
