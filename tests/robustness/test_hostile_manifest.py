@@ -176,15 +176,16 @@ def test_an_entry_naming_a_link_to_outside_is_rejected(site, bundled_upscalers) 
     assert {r.input: r.status for r in report.results}["a.png"] == SKIPPED
 
 
-def test_a_link_planted_after_the_plan_is_not_written_through(site, bundled_upscalers) -> None:
-    """Between the preview (plan) and the write, out/x2 becomes a link to another folder: refused at write time."""
-    rule = OutputRule(template="x2/{stem}.{ext}")
-    plan = plan_batch(spec(site, rule=rule))
+@pytest.mark.parametrize("template", ["x2/{stem}.{ext}", "x2/deeper/{stem}.{ext}"])
+def test_a_link_planted_after_the_plan_is_not_written_through(site, bundled_upscalers, template: str) -> None:
+    """Between the preview (plan) and the write, out/x2 becomes a link to another folder: refused at write time,
+    before any file or sub-folder is made through it."""
+    plan = plan_batch(spec(site, rule=OutputRule(template=template)))
     assert all(f.action == PROCESS for f in plan.files)
     (site["out"] / "x2").symlink_to(site["outside"], target_is_directory=True)
-    before = state(site["outside"])
+    before = sorted(p.name for p in site["outside"].iterdir()), state(site["outside"])
     report = BatchRunner(plan).run()
-    victim_untouched(site, before)
+    assert (sorted(p.name for p in site["outside"].iterdir()), state(site["outside"])) == before
     assert [r.status for r in report.results] == [FAILED, FAILED]
     assert all("outside the output folder" in r.reason for r in report.results)
     assert temporaries(site["outside"]) == [] and temporaries(site["out"]) == []

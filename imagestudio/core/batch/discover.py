@@ -60,7 +60,7 @@ def discover(root: Path, *, recursive: bool = False, include: tuple[str, ...] = 
     `skip`: folders never entered (the output folder, when it lies inside the input folder).
     """
     root = Path(root)
-    if not root.is_dir():
+    if not os.path.isdir(root):  # never raises (a name too long, a loop)
         raise BatchError(f"the input folder {root} does not exist or is not a folder")
     real_root = os.path.realpath(root)
     skipped = {os.path.realpath(folder) for folder in skip}

@@ -83,9 +83,9 @@ class BatchPlan:
 
 
 def check_folders(spec: BatchSpec) -> None:
-    if not spec.input_dir.is_dir():
+    if not os.path.isdir(spec.input_dir):  # os.path: never raises, even for a name too long
         raise BatchError(f"the input folder {spec.input_dir} does not exist or is not a folder")
-    if spec.output_dir.exists() and not spec.output_dir.is_dir():
+    if os.path.lexists(spec.output_dir) and not os.path.isdir(spec.output_dir):
         raise BatchError(f"the output folder {spec.output_dir} is a file, not a folder")
     if os.path.realpath(spec.input_dir) == os.path.realpath(spec.output_dir):
         raise BatchError("the output folder must differ from the input folder: a batch never writes beside its inputs")
@@ -96,7 +96,7 @@ def plan_batch(spec: BatchSpec, manifest: Manifest | None = None) -> BatchPlan:
     check_folders(spec)
     sources, ignored = discover(spec.input_dir, recursive=spec.recursive, include=spec.include,
                                 exclude=spec.exclude, skip=(spec.output_dir,))
-    if manifest is None and spec.resume and spec.output_dir.is_dir():
+    if manifest is None and spec.resume and os.path.isdir(spec.output_dir):
         manifest = Manifest(spec.output_dir)
     inputs = {os.path.realpath(s.path) for s in sources}
     taken: set[Path] = set()  # outputs claimed by earlier files of this batch

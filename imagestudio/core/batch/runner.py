@@ -397,9 +397,13 @@ def _identity(folder: Path) -> tuple[int, int] | None:
 def _make_subfolders(out_dir: Path, folder: Path) -> None:
     """Creates the template's sub-folders, never the output folder itself: if that vanished mid-batch (a drive
     unplugged, a folder deleted), recreating it would scatter outputs where the user no longer looks."""
-    if not out_dir.is_dir():
+    if not os.path.isdir(out_dir):
         raise BatchError(f"the output folder {out_dir} has disappeared (deleted, moved or unmounted)")
     for part in reversed([folder, *folder.parents][: len(folder.relative_to(out_dir).parts)]):
+        # A link among them (planted after the plan) would make the next mkdir create a folder wherever it points.
+        if os.path.islink(part):
+            raise BatchError(f"'{part.relative_to(out_dir).as_posix()}' in the output folder is a link; outputs are "
+                             "never written through links (it would be written outside the output folder)")
         with suppress(FileExistsError):
             part.mkdir()
 
