@@ -160,3 +160,32 @@ def blur_reference(rgb: np.ndarray) -> np.ndarray:
         for dx in range(3):
             result += BLUR_KERNEL[dy, dx] * padded[dy : dy + height, dx : dx + width]
     return result
+
+
+def curve(path: Path, metadata: dict[str, str] | None = None, steps: int = 8) -> Path:
+    """A low-light curve model: α_k = 1 − R for every one of `steps` maps (1×1 conv on the red channel), so dark
+    pixels get the strongest lift and a constant image gets a known curve."""
+    weight = np.zeros((steps, 3, 1, 1), dtype=np.float32)
+    weight[:, 0] = -1.0
+    bias = np.ones(steps, dtype=np.float32)
+    node = helper.make_node("Conv", ["image", "curve_w", "curve_b"], ["output"])
+    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, "H", "W"])
+    y = helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", steps, "H", "W"])
+    graph = helper.make_graph([node], "curve", [x], [y], initializer=[numpy_helper.from_array(weight, "curve_w"),
+                                                                       numpy_helper.from_array(bias, "curve_b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="tests")
+    model.ir_version = IR_VERSION
+    if metadata:
+        helper.set_model_props(model, metadata)
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
+
+
+def curve_reference(value: float, steps: int = 8) -> float:
+    """What the curve model does to a constant grey image of `value`."""
+    alpha = 1.0 - value
+    for _ in range(steps):
+        value = value + alpha * value * (1 - value)
+    return value

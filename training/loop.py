@@ -144,17 +144,20 @@ def run_dir_for(config: dict) -> Path | None:
 def train_supervised(config: dict, model: nn.Module, make_batch: Callable[[int], tuple[torch.Tensor, torch.Tensor]],
                      loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                      validate: Callable[[nn.Module], dict[str, float]] | None = None,
-                     resume: bool = True) -> nn.Module:
-    """Adam + cosine schedule; checkpoint every `ckpt_every` iterations to runs/<name>/last.pt."""
+                     resume: bool = True, state_module: nn.Module | None = None) -> nn.Module:
+    """Adam + cosine schedule; checkpoint every `ckpt_every` iterations to runs/<name>/last.pt.
+
+    `state_module`: the part of `model` that is checkpointed and exported, when `model` wraps it for training."""
+    saved = state_module if state_module is not None else model
     train = config["train"]
     torch.manual_seed(int(train.get("seed", 0)))
     total = int(train["iters"])
     optimizer = torch.optim.Adam(model.parameters(), lr=float(train["lr"]), betas=(0.9, 0.99))
     run_dir = run_dir_for(config)
     checkpoint = run_dir / "last.pt" if run_dir else None
-    start = resume_step(checkpoint, {"net": model}, {"net": optimizer}, resume)
+    start = resume_step(checkpoint, {"net": saved}, {"net": optimizer}, resume)
     if not start and config.get("init_from") and not train.get("dry_run"):
-        copied = init_from_run(model, config["init_from"])
+        copied = init_from_run(saved, config["init_from"])
         print(f"initialised {copied} tensors from run {config['init_from']}", file=sys.stderr)
     schedule = Schedule(train, float(checkpoint_extra(checkpoint).get("elapsed", 0.0)) if start else 0.0)
     bf16 = use_bf16(train)
@@ -185,7 +188,7 @@ def train_supervised(config: dict, model: nn.Module, make_batch: Callable[[int],
             model.train()
         log.update(step, {"loss": float(loss.detach())}, int(train.get("log_every", 100)), **extra)
         if checkpoint is not None and ((step + 1) % int(train.get("ckpt_every", 500)) == 0 or last):
-            save_checkpoint(checkpoint, step + 1, {"net": model}, {"net": optimizer},
+            save_checkpoint(checkpoint, step + 1, {"net": saved}, {"net": optimizer},
                             {"elapsed": schedule.elapsed()})
         step += 1
     model.to(memory_format=torch.contiguous_format)

@@ -1,24 +1,42 @@
-"""Low-light enhancement: a residual CNN trained to undo synthetic under-exposure (exposure, gamma, noise).
+"""Low light by a tone curve predicted at low resolution (`archs/curve.py`), trained on synthetic under-exposure.
 
-Highlights are protected by the data: the targets are the original, well-exposed photos, so the net learns to lift
-shadows towards them without pushing already-bright pixels past them.
+Pairs: a well-exposed photo crop and the same crop darkened as a whole (exposure cut, gamma, shot/read noise). The
+network sees the dark crop at ¼ resolution; its α maps are upsampled and the curve is applied at full resolution, so
+the loss trains exactly what the app runs. A small smoothness term keeps the α maps free of texture.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+from torch import nn
 
 from training.archs.compact import ResidualCNN
+from training.archs.curve import CurveNet, curve_enhance
 from training.data.degrade import darken, to_tensor_batch
-from training.losses import charbonnier
 from training.loop import train_supervised
-from training.tasks.common import fixed_validation, photo_pools, sampler
+from training.tasks.common import photo_pools, psnr, sampler
+from training.data.photos import PatchSampler
+
+NET_FACTOR = 4  # the network works at ¼ of the patch size
 
 
-def build_model(config: dict) -> ResidualCNN:
+def build_model(config: dict) -> nn.Module:
     m = config["model"]
+    if m.get("arch") == "curve":
+        return CurveNet(feat=int(m["feat"]))
     return ResidualCNN(feat=int(m["feat"]), convs=int(m["convs"]))
+
+
+class CurveTrainer(nn.Module):
+    """Wraps the curve net so the generic loop trains the full-resolution result."""
+
+    def __init__(self, net: CurveNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, dark: torch.Tensor) -> torch.Tensor:
+        return curve_enhance(self.net, dark, NET_FACTOR)
 
 
 def pair_maker(rng: np.random.Generator):
@@ -27,11 +45,25 @@ def pair_maker(rng: np.random.Generator):
     return make_pair
 
 
-def train(config: dict, resume: bool = True) -> ResidualCNN:
-    model = build_model(config)
+def l1(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return (output - target).abs().mean()
+
+
+def train(config: dict, resume: bool = True) -> nn.Module:
+    net = build_model(config)
+    if not isinstance(net, CurveNet):
+        raise ValueError("lowlight training now trains the curve model: set model.arch = \"curve\"")
+    wrapper = CurveTrainer(net)
     train_photos, val_photos = photo_pools(config)
     patches = sampler(config, train_photos)
     seed = int(config["train"].get("seed", 0))
-    validate = fixed_validation(val_photos, int(config["train"]["patch"]), pair_maker(np.random.default_rng(seed + 1)))
+    val_inputs, val_targets = pair_maker(np.random.default_rng(seed + 1))(
+        PatchSampler(val_photos, int(config["train"]["patch"]), seed=1234).batch(16))
+
+    def validate(model: nn.Module) -> dict[str, float]:
+        return {"val_psnr": psnr(model(val_inputs), val_targets)}
+
     make_pair = pair_maker(np.random.default_rng(seed))
-    return train_supervised(config, model, lambda n: make_pair(patches.batch(n)), charbonnier, validate, resume)
+    train_supervised(config, wrapper, lambda n: make_pair(patches.batch(n)), l1, validate, resume,
+                     state_module=net)
+    return net

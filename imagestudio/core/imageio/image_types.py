@@ -23,6 +23,7 @@ class ImageMeta:
     icc_profile: bytes | None
     dpi: tuple[float, float] | None = None
     frame_count: int = 1  # animated input: frame 0 only was loaded
+    jpeg_quality: int | None = None  # a JPEG's libjpeg quality, read from its quantisation tables
 
 
 # eq=False: comparing arrays field by field has no single truth value; compare pixels explicitly instead.

@@ -28,6 +28,7 @@ from imagestudio.core.imageio.decode import (
 from imagestudio.core.imageio.formats import DEFAULT_MAX_PIXELS, READ_FORMATS, normalise_format
 from imagestudio.core.imageio.image_types import Image, ImageMeta, to_float
 from imagestudio.core.imageio.metadata import exif_for_meta, read_dpi, read_orientation
+from imagestudio.core.imageio.shot_info import jpeg_quality_from_tables
 
 # Pillow's decompression-bomb guard stays on, at our own limit: its warning would otherwise refuse a 100 MP camera
 # photo (default 89.5 MP) that our configurable max_pixels allows.
@@ -227,6 +228,7 @@ def _read(path: Path, im: PILImage.Image, max_pixels: int | None) -> Image:
     exif = exif_for_meta(im)  # before the file closes: Pillow reads TIFF sub-IFDs lazily
     icc = im.info.get("icc_profile") or None
     dpi = read_dpi(im)
+    quality = jpeg_quality_from_tables(getattr(im, "quantization", None)) if pil_format in ("JPEG", "MPO") else None
     with _decoding(path):
         pixels = decode_pixels(im, rawmodes, second, icc)
 
@@ -248,6 +250,7 @@ def _read(path: Path, im: PILImage.Image, max_pixels: int | None) -> Image:
         icc_profile=None if pixels.colour_converted else icc,
         dpi=dpi,
         frame_count=frame_count,
+        jpeg_quality=quality,
     )
     return Image(rgb, alpha, meta)
 

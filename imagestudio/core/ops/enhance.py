@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from imagestudio.core.errors import PipelineError
 from imagestudio.core.image import Image
+from imagestudio.core.imageio.shot_info import iso_from_exif
 from imagestudio.core.ops._common import (
     OpParams,
     check_device_and_tile,
@@ -65,7 +66,8 @@ def enhance(
         image = lowlight(image, lowlight_params, step, cancel)
 
     # Measured after brightening, which lifts the noise along with the shadows.
-    clean_up = denoise_strength_for(estimate_noise_sigma(image.rgb))
+    clean_up = denoise_strength_for(estimate_noise_sigma(image.rgb), iso_from_exif(image.meta.exif),
+                                    image.meta.jpeg_quality)
     if clean_up > 0:
         step = sub_progress(progress, *spans["denoise"], "Denoise")
         denoise_params = DenoiseParams(strength=clean_up, model=params.denoise_model, device=device, tile=tile)

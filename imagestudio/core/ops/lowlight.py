@@ -1,11 +1,15 @@
-"""Brighten an under-exposed photo with a same-size model; strength blends with the input."""
+"""Brighten an under-exposed photo: a tone-curve model (the bundled one) or a same-size image model; strength
+blends with the input."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from imagestudio.core.image import Image
-from imagestudio.core.ops._common import SameSizeParams, same_size_model_op
+from imagestudio.core.ops._common import SameSizeParams, resolve_model, same_size_model_op
+from imagestudio.core.ops.lowlight_curve import apply_curve_model
 from imagestudio.core.progress import CancelToken, Progress
 
 
@@ -20,4 +24,13 @@ def lowlight(
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> Image:
-    return same_size_model_op("lowlight", image, params, progress, cancel)
+    card = resolve_model(params.model, "lowlight", 1)
+    if card.output_kind != "curve" or params.strength <= 0.0:
+        return same_size_model_op("lowlight", image, params, progress, cancel)
+    alpha = None if image.alpha is None else image.alpha.copy()
+    rgb = apply_curve_model(card, image.rgb, params.device, progress, cancel)
+    if params.strength < 1.0:
+        rgb *= np.float32(params.strength)
+        rgb += np.float32(1.0 - params.strength) * image.rgb
+        np.clip(rgb, 0.0, 1.0, out=rgb)
+    return image.with_pixels(rgb, alpha)

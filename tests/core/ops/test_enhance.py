@@ -27,10 +27,49 @@ def test_noise_estimate_finds_the_added_noise(sigma):
     assert estimate == pytest.approx(sigma, rel=0.15)
 
 
+def _texture(height: int = 256, width: int = 256, seed: int = 0) -> np.ndarray:
+    """Fine oriented gratings everywhere, like fur or foliage: lots of high-frequency energy, no noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    grey = np.full((height, width), 0.5, np.float32)
+    for _ in range(40):
+        f, angle, phase = rng.uniform(0.05, 0.35), rng.uniform(0, np.pi), rng.uniform(0, 2 * np.pi)
+        grey += 0.015 * np.sin(2 * np.pi * f * (x * np.cos(angle) + y * np.sin(angle)) + phase)
+    return np.repeat(np.clip(grey, 0, 1)[..., None], 3, axis=2).astype(np.float32)
+
+
+def test_texture_is_not_read_as_noise():
+    texture = _texture()
+    haar_diagonal = (texture[0::2, 0::2] - texture[0::2, 1::2] - texture[1::2, 0::2] + texture[1::2, 1::2]) / 2
+    assert np.median(np.abs(haar_diagonal)) / 0.6745 * 255 > 4  # what a plain wavelet estimate would call noise
+    assert estimate_noise_sigma(texture) * 255 < 1.0
+    assert denoise_strength_for(estimate_noise_sigma(texture)) == 0
+
+
+@pytest.mark.parametrize("sigma", [10.0, 25.0])
+def test_noise_on_texture_is_still_measured(sigma):
+    assert estimate_noise_sigma(_noisy(_texture(), sigma)) * 255 == pytest.approx(sigma, rel=0.25)
+
+
+def test_clipped_pixels_do_not_hide_noise():
+    bright = _smooth(level=0.93)  # a third of the noisy pixels clip at white
+    assert estimate_noise_sigma(_noisy(bright, 25.0)) * 255 == pytest.approx(25.0, rel=0.15)
+
+
 def test_clean_photo_needs_no_denoising_and_noisy_one_does():
     assert denoise_strength_for(estimate_noise_sigma(_smooth())) == 0
-    assert denoise_strength_for(10 / 255) == pytest.approx(8 / 13)
+    assert denoise_strength_for(5 / 255) == 0  # light grain is left alone
+    assert 0.5 <= denoise_strength_for(8 / 255) < 1.0
+    assert denoise_strength_for(10 / 255) == 1.0
     assert denoise_strength_for(40 / 255) == 1.0
+
+
+def test_camera_iso_and_jpeg_quality_move_the_decision():
+    assert denoise_strength_for(4 / 255) == 0
+    assert denoise_strength_for(4 / 255, iso=3200) >= 0.5  # high ISO: weaker evidence is enough
+    assert denoise_strength_for(7 / 255, iso=100) == 0  # base ISO: more likely texture
+    assert denoise_strength_for(1 / 255, jpeg_quality=30) == 0.75  # heavy blocking needs a pass anyway
+    assert denoise_strength_for(1 / 255, jpeg_quality=90) == 0
 
 
 def test_exposure():
