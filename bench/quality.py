@@ -3,7 +3,8 @@
 PSNR/SSIM on the Y channel (BT.601), `scale` border pixels cropped, LR made by Pillow's antialiased BICUBIC (the
 closest to MATLAB imresize here). Denoising: CBSD68 with Gaussian σ=25 (fixed seeds), colour PSNR, vs OpenCV's
 fastNlMeansDenoisingColored at its best setting among a few tried in the same run.
-Writes docs/bench/quality.md (means + per-image rows) and docs/bench/quality.png.
+Writes docs/bench/quality.md (means + per-image rows) and docs/bench/quality.png; `--quick` writes them to
+docs/bench/quick/ instead, so it never replaces the committed full tables.
 
     python bench/quality.py [--quick]
 """
@@ -115,6 +116,7 @@ def run(quick: bool, out: Path = OUT, load: OtherLoad | None = None) -> str:
     lines += [f"| {r.set} | {r.image} | {r.method} | {r.psnr:.2f} | {r.ssim:.4f} |" for r in rows]
     if load is not None:  # said at the end: what else ran during the whole measurement
         lines[2] += f" {load.note()}"
+    out = out / "quick" if quick else out  # a quick run never replaces the committed full tables
     out.mkdir(parents=True, exist_ok=True)
     (out / "quality.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     chart_rows = [line.split("|")[1:-1] for line in table[2:]]

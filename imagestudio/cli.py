@@ -34,8 +34,9 @@ from imagestudio.core.models import (
 from imagestudio.core.ops import DenoiseParams, EnhanceParams, LowlightParams, OpParams, UpscaleParams
 from imagestudio.core.ops._common import MAX_TILE
 from imagestudio.core.pipeline import OPERATIONS
+from imagestudio.core.models_ran import recording_models
 from imagestudio.core.progress import CancelToken
-from imagestudio.core.runtime import DEVICES, expected_provider, get_session, thread_count
+from imagestudio.core.runtime import DEVICES, get_session, thread_count
 
 PROG = "imagestudio"
 EXIT_USER_ERROR = 2
@@ -188,14 +189,15 @@ def _run_operation(args: argparse.Namespace, notices: _NoticeHandler) -> int:
     bar = ProgressBar(OPERATIONS[args.command].title, sys.stderr, enabled=not args.quiet)
     notices.bar = bar
     token = CancelToken()
-    with _cancel_on_sigint(token):
+    with _cancel_on_sigint(token), recording_models() as ran:
         result = OPERATIONS[args.command].function(image, params, bar, token)
         del image  # the input's pixels are not needed for the save: a 24 MP photo frees 288 MB
         token.raise_if_cancelled()  # Ctrl-C during the last tile: still nothing written
         bar.clear()
         written = save_image(result, output)
     seconds = time.monotonic() - started
-    print(f"wrote {written} ({result.width}×{result.height}) on {expected_provider(args.device)} in {seconds:.1f} s")
+    used = ", ".join(f"{r.card.name} on {r.provider}" for r in ran) or "no model (nothing needed doing)"
+    print(f"wrote {written} ({result.width}×{result.height}) with {used} in {seconds:.1f} s")
     return 0
 
 

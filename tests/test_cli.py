@@ -62,7 +62,7 @@ def test_upscale_with_a_model_file_writes_the_default_name(models, photo):
     done = cli("upscale", str(photo), "--model", str(path), "--tile", "64")
     assert done.returncode == 0, done.stderr
     written = photo.with_name("photo_upscale.png")
-    assert f"wrote {written} (192×128) on CPUExecutionProvider" in done.stdout
+    assert f"wrote {written} (192×128) with nearest_upscaler on CPUExecutionProvider" in done.stdout
     with PILImage.open(written) as result, PILImage.open(photo) as original:
         assert result.size == (192, 128)
         assert result.resize((48, 32), PILImage.Resampling.NEAREST).tobytes() == original.tobytes()
@@ -83,7 +83,7 @@ def test_cuda_on_a_cpu_machine_falls_back_with_one_notice(bundled_upscalers, pho
         pytest.skip("this machine has a usable GPU")
     done = cli("upscale", str(photo), "--device", "cuda", "--scale", "2", "--quiet")
     assert done.returncode == 0, done.stderr
-    assert "on CPUExecutionProvider" in done.stdout
+    assert "with upscale-x2 on CPUExecutionProvider" in done.stdout
     assert done.stderr.splitlines() == [
         "imagestudio: CUDA was requested but cannot be used (no NVIDIA GPU driver was found); running on the CPU"
     ]

@@ -20,6 +20,7 @@ import numpy as np
 from imagestudio.core.errors import DeviceError, ModelError, NotEnoughMemoryError
 from imagestudio.core.model_probe import check_image_model_signature
 from imagestudio.core.models import ModelCard
+from imagestudio.core.models_ran import record_model_run
 from imagestudio.core.progress import CancelToken, Progress
 from imagestudio.core.runtime import DeviceOutOfMemoryError, ModelSession, get_session
 
@@ -217,7 +218,7 @@ def run_model_tiled(
     smallest = choose_tile(MIN_TILE, session.device, card.receptive_radius, blend, card.tile_multiple)
     while True:
         try:
-            return tiled_apply(
+            result = tiled_apply(
                 _card_adapter(card, session),
                 rgb,
                 scale=card.scale,
@@ -228,6 +229,8 @@ def run_model_tiled(
                 progress=progress,
                 cancel=cancel,
             )
+            record_model_run(card, session.provider, session.device, session.notice)
+            return result
         except DeviceOutOfMemoryError:
             if side > smallest:
                 side = choose_tile(

@@ -13,9 +13,9 @@ from typing import Any
 from imagestudio.core.errors import ModelNotFoundError
 from imagestudio.core.image import Image
 from imagestudio.core.models import ModelCard, default_model, find_model
+from imagestudio.core.models_ran import recording_models
 from imagestudio.core.pipeline import Pipeline, Step
 from imagestudio.core.progress import CancelToken, Progress
-from imagestudio.core.runtime import get_session
 from imagestudio.ui.display import DisplayImage, build_display
 
 
@@ -109,28 +109,14 @@ def pin_models(step: Step) -> tuple[Step, list[ModelCard]]:
 
 def run_edit(image: Image, label: str, steps: list[Step], progress: Progress, cancel: CancelToken) -> EditOutcome:
     """Runs on a worker thread: resolve models, run the pipeline, build the display for the canvas."""
-    pinned: list[Step] = []
-    used: list[tuple[ModelCard, str]] = []  # each model with the device its step asked for
-    for step in steps:
-        step, step_cards = pin_models(step)
-        pinned.append(step)
-        used.extend((card, step_device(step)) for card in step_cards if (card, step_device(step)) not in used)
-    result = Pipeline(pinned).run(image, progress, cancel)
+    pinned = [pin_models(step)[0] for step in steps]
+    with recording_models() as ran:  # the core records what really ran: Enhance skips steps it does not need
+        result = Pipeline(pinned).run(image, progress, cancel)
     cancel.raise_if_cancelled()
     progress(1.0, "preparing the view")
     display = build_display(result)
-    uses = tuple(_model_use(card, device) for card, device in used)
+    uses = tuple(ModelUse(r.card.name, r.card.title, r.card.sha256, r.provider, r.device, r.notice) for r in ran)
     return EditOutcome(result, display, EditRecord(label, tuple(pinned), uses))
-
-
-def step_device(step: Step) -> str:
-    return str(step.params.get("device", "auto"))
-
-
-def _model_use(card: ModelCard, device: str) -> ModelUse:
-    # The session is cached by the core, so this asks the session that just ran which provider it really got.
-    session = get_session(card.path, device)
-    return ModelUse(card.name, card.title, card.sha256, session.provider, session.device, session.notice)
 
 
 def _device_word(model: ModelUse) -> str:

@@ -171,3 +171,22 @@ def test_ctrl_z_and_ctrl_shift_z_undo_and_redo(qtbot, window, photo, same_size_m
     assert window.undo_stack.index() == 1
     qtbot.keyClick(window.canvas, Qt.Key.Key_Backslash)  # the A/B key
     assert window.canvas.compare.mode == "before"
+
+
+def test_history_names_only_the_models_enhance_really_ran(qtbot, window, tmp_path, same_size_models,
+                                                          bundled_upscalers, models, model_dirs, dialog_recorder):
+    """A clean, well-exposed photo: Enhance only upscales, and the history must not claim low light or denoise."""
+    models("curve", "lowlight.onnx", model_dirs["bundled"],
+           metadata=onnx_models.card("lowlight", "lowlight", 1, output_kind="curve", tile_multiple="4",
+                                     receptive_radius="0"))
+    y, x = np.mgrid[0:64, 0:96].astype(np.float32)
+    smooth = 0.55 + 0.2 * np.sin(x / 15) * np.cos(y / 11)
+    path = tmp_path / "clean.png"
+    from PIL import Image as PILImage
+    PILImage.fromarray(np.round(np.repeat(smooth[..., None], 3, 2) * 255).astype(np.uint8)).save(path)
+    open_image(qtbot, window, path)
+    run_operation(qtbot, window, "enhance")
+    assert not dialog_recorder.errors
+    assert [m.name for m in window.undo_stack.command(0).record.models] == ["upscale-x2"]
+    assert "lowlight" not in window.history_dock.details.text()
+    assert "denoise" not in window.status.device_label.text()

@@ -115,3 +115,19 @@ def test_scale_one_with_nothing_to_do_returns_a_copy(enhance_models):
 def test_enhance_scale_is_validated():
     with pytest.raises(PipelineError, match="enhance scale must be 1, 2 or 4"):
         EnhanceParams(scale=3)
+
+
+def test_the_core_records_exactly_the_models_that_ran(enhance_models):
+    from imagestudio.core.models_ran import recording_models
+
+    with recording_models() as ran:
+        enhance(image_from_array(_smooth(64, 80)), EnhanceParams(scale=2))
+    assert [r.card.name for r in ran] == ["upscale-x2"]
+    assert ran[0].provider == "CPUExecutionProvider" and ran[0].device == "cpu"
+    with recording_models() as outer:
+        with recording_models() as inner:
+            enhance(image_from_array(_noisy(_smooth(128, 128, level=0.1) * 0.8, 6)), EnhanceParams(scale=1))
+    assert [r.card.name for r in inner] == [r.card.name for r in outer] == ["lowlight", "denoise"]
+    with recording_models() as after:
+        pass
+    assert after == []  # nothing leaks between recordings
