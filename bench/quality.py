@@ -28,6 +28,7 @@ from machine import describe  # noqa: E402
 from machine_load import OtherLoad  # noqa: E402
 from training.evaluate import (BENCH_DIR, Row, bicubic_up, denoise_rows, lanczos_up, mean_psnr,  # noqa: E402
                                mean_ssim, onnx_restorer, sr_rows)
+from training.real_protocols import aliased_rows, summarise, web_photo_images, web_photo_rows  # noqa: E402
 
 MODELS = ROOT / "resources" / "models"
 OUT = ROOT / "docs" / "bench"
@@ -112,6 +113,7 @@ def run(quick: bool, out: Path = OUT, load: OtherLoad | None = None) -> str:
                      f"same noisy images).")
         lines.append("")
     lines += table
+    lines += real_photo_tables(quick)
     lines += ["", "## Per image", "", "| set | image | method | PSNR | SSIM |", "|---|---|---|---|---|"]
     lines += [f"| {r.set} | {r.image} | {r.method} | {r.psnr:.2f} | {r.ssim:.4f} |" for r in rows]
     if load is not None:  # said at the end: what else ran during the whole measurement
@@ -126,6 +128,30 @@ def run(quick: bool, out: Path = OUT, load: OtherLoad | None = None) -> str:
                         and c[2].strip() == m), float("nan")) for g in groups] for m in methods_all}
     bar_chart(out / "quality.png", "PSNR (dB), higher is better", groups, series, "dB", floor=20.0)
     return "\n".join(table)
+
+
+def real_photo_tables(quick: bool) -> list[str]:
+    """The web-photo (JPEG q60) and aliased-LR protocols of training/real_protocols.py, ×2 and ×4."""
+    lines = ["", "## Real-photo protocols", "",
+             "Web photo: HR → Pillow BICUBIC ÷s → JPEG q60 → ×s on Set14 + 10 CBSD68 (centre crops ≤ 512²). "
+             "Aliased: HR → OpenCV INTER_CUBIC ÷s (no antialiasing) → ×s. Grid ratio: |luma step| across the "
+             "input's JPEG block grid over elsewhere (1 = no blocks); detail ratio: mean |Laplacian| over the HR's.", "",
+             "| protocol | set | method | PSNR-Y | SSIM-Y | grid ratio | detail ratio |", "|---|---|---|---|---|---|---|"]
+    web_paths = web_photo_images()[:5] if quick else web_photo_images()
+    for scale in (2, 4):
+        methods = {"bicubic (Pillow)": bicubic_up}
+        for name in (f"upscale-x{scale}", f"upscale-x{scale}-gan"):
+            if (MODELS / f"{name}.onnx").is_file():
+                restore = onnx_restorer(MODELS / f"{name}.onnx")
+                methods[f"ImageStudio {name}"] = lambda lr, s, r=restore: r(lr)
+        protocols = [("web photo", "Set14+CBSD68-10", list(web_photo_rows(scale, methods, web_paths)))]
+        for set_name in (("Set5",) if quick else ("Set5", "Set14")):
+            protocols.append(("aliased LR", set_name, list(aliased_rows(set_name, scale, methods))))
+        for protocol, set_name, rows in protocols:
+            for method in methods:
+                p, s, g, d = summarise(rows, method)
+                lines.append(f"| {protocol} ×{scale} | {set_name} | {method} | {p:.2f} | {s:.4f} | {g:.2f} | {d:.2f} |")
+    return lines
 
 
 def main() -> int:
