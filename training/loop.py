@@ -43,6 +43,18 @@ def init_from_run(model: nn.Module, run_name: str) -> int:
     return len(matching)
 
 
+def init_from_onnx(model: nn.Module, name: str) -> int:
+    """Start from a shipped model in resources/models (its ONNX weights, verified by output parity): a new session
+    continues where the last one stopped even without its runs/ checkpoints."""
+    from training.onnx_weights import load_onnx_weights
+
+    path = Path(name) if Path(name).is_absolute() else RUNS_DIR.parent / "resources" / "models" / name
+    multiple = int(getattr(model, "tile_multiple", 1))
+    example = torch.rand(1, 3, 3 * multiple + 8 // multiple * multiple, 4 * multiple + 8 // multiple * multiple,
+                         generator=torch.Generator().manual_seed(0))
+    return load_onnx_weights(model, path, example)
+
+
 def load_checkpoint(path: Path, modules: dict[str, nn.Module],
                     optimizers: dict[str, torch.optim.Optimizer] | None = None) -> int:
     # weights_only: a checkpoint is data, never code (no pickle execution).
@@ -159,6 +171,9 @@ def train_supervised(config: dict, model: nn.Module, make_batch: Callable[[int],
     if not start and config.get("init_from") and not train.get("dry_run"):
         copied = init_from_run(saved, config["init_from"])
         print(f"initialised {copied} tensors from run {config['init_from']}", file=sys.stderr)
+    if not start and config.get("init_from_onnx") and not train.get("dry_run"):
+        copied = init_from_onnx(saved, config["init_from_onnx"])
+        print(f"initialised {copied} tensors from the shipped {config['init_from_onnx']}", file=sys.stderr)
     schedule = Schedule(train, float(checkpoint_extra(checkpoint).get("elapsed", 0.0)) if start else 0.0)
     bf16 = use_bf16(train)
     print(f"precision: {'bf16 autocast' if bf16 else 'fp32'}, channels_last, {torch.get_num_threads()} threads",

@@ -14,6 +14,37 @@ def bicubic_down(patch: np.ndarray, scale: int) -> np.ndarray:
     return np.asarray(Image.fromarray(patch).resize((w // scale, h // scale), Image.Resampling.BICUBIC))
 
 
+# (name, weight): how the robust fidelity models' LR inputs are made. Half are the benchmark's antialiased bicubic;
+# the rest are what other tools do: point-sampled (aliased) bicubic and bilinear like OpenCV's INTER_CUBIC/LINEAR,
+# area averaging, and Pillow's antialiased bilinear.
+ROBUST_DOWNSCALES = (("pillow-bicubic", 0.5), ("aliased-bicubic", 0.2), ("aliased-bilinear", 0.1),
+                     ("area", 0.1), ("pillow-bilinear", 0.1))
+
+
+def downscale(patch: np.ndarray, scale: int, kind: str) -> np.ndarray:
+    """uint8 HWC patch ÷ scale with one of ROBUST_DOWNSCALES' filters, rounded to 8 bits."""
+    h, w = patch.shape[:2]
+    if kind.startswith("pillow-"):
+        method = Image.Resampling.BICUBIC if kind == "pillow-bicubic" else Image.Resampling.BILINEAR
+        return np.asarray(Image.fromarray(patch).resize((w // scale, h // scale), method))
+    if kind == "area":
+        return np.asarray(Image.fromarray(patch).resize((w // scale, h // scale), Image.Resampling.BOX))
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.from_numpy(np.ascontiguousarray(patch)).permute(2, 0, 1)[None].float()
+    mode = "bicubic" if kind == "aliased-bicubic" else "bilinear"
+    # No antialiasing: torch's bicubic (A = -0.75) and bilinear sample like OpenCV's INTER_CUBIC / INTER_LINEAR.
+    y = F.interpolate(x, size=(h // scale, w // scale), mode=mode, align_corners=False, antialias=False)
+    return y[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def robust_down(patch: np.ndarray, scale: int, rng: np.random.Generator) -> np.ndarray:
+    names = [name for name, _ in ROBUST_DOWNSCALES]
+    weights = np.array([weight for _, weight in ROBUST_DOWNSCALES])
+    return downscale(patch, scale, names[rng.choice(len(names), p=weights / weights.sum())])
+
+
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, "JPEG", quality=int(quality))
