@@ -18,6 +18,7 @@ TASKS = {
     "denoise": "training.tasks.denoise",
     "lowlight": "training.tasks.lowlight",
     "upscale-gan": "training.tasks.upscale_gan",
+    "upscale-real": "training.tasks.upscale_real",
     "gan": "training.tasks.gan",
     "vae": "training.tasks.vae",
 }

@@ -26,8 +26,9 @@ _TASK_MODULES = {
     "denoise": "training.tasks.denoise",
     "lowlight": "training.tasks.lowlight",
     "upscale-gan": "training.tasks.upscale_gan",
+    "upscale-real": "training.tasks.upscale_real",
 }
-_APP_TASK = {"upscale-gan": "upscale"}  # the app sees a GAN upscaler as just another upscaler
+_APP_TASK = {"upscale-gan": "upscale", "upscale-real": "upscale"}  # the app sees a GAN upscaler as just another upscaler
 
 
 def export_onnx(model: nn.Module, path: Path, example: torch.Tensor, metadata: dict[str, str],
