@@ -112,7 +112,8 @@ def validate_in_app(path: Path, task: str, scale: int) -> None:
     if card.task != task or card.scale != scale or card.probed:
         raise AssertionError(f"the app reads {card.task} ×{card.scale} (probed={card.probed}), expected {task} ×{scale}")
     session = get_session(path, "cpu")
-    h, w = 4 * card.tile_multiple + 4, 4 * card.tile_multiple + 8
+    m = card.tile_multiple
+    h, w = -(-(4 * m + 4) // m) * m, -(-(4 * m + 8) // m) * m  # small sizes on the model's multiple
     out = session.run(np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32))
     if card.output_kind == "curve":  # tone-curve parameters for the same small image, not pixels
         if out.shape[:1] + out.shape[2:] != (1, h, w):
