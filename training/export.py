@@ -13,7 +13,7 @@ import onnx
 import torch
 from torch import nn
 
-from training.data.sources import describe_sources
+from training.data.sources import describe_sources, ship_copyright_files
 from training.loop import RUNS_DIR, load_checkpoint
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
@@ -183,5 +183,6 @@ def export_from_config(config: dict, checkpoint: str | None, out: str | None, me
     write_metadata(path, metadata)  # now with the measured metrics in the card
     validate_in_app(path, app_task, scale)
     write_card_markdown(path, metadata)
+    ship_copyright_files(path.parent)
     print(json.dumps(metrics, indent=1))
     return path

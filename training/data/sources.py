@@ -25,6 +25,9 @@ class PhotoSource:
     # "edj": each name is an EET archive whose largest JPEG stream is the photo; "rcc": each name is a Qt resource
     # bundle whose WebP files >= 1 MP are all photos (file names are lost: attribution is the package's copyright file)
     container: str = "file"
+    # The package's own copyright file ships beside the models when per-file credits cannot be kept any other way
+    # (carving loses the file names)
+    ship_copyright: bool = False
 
 
 _KRANK_RENDERS = {f"menu{s}.jpg" for s in ("", "-credits", "-levels", "-play", "-scores", "-scores2", "-scores3",
@@ -63,7 +66,8 @@ SOURCES: tuple[PhotoSource, ...] = (
                 container="edj"),
     PhotoSource("gcompris-qt-data", "per file: GPL-3+, CC-BY-SA-2.0/2.5/3.0/4.0, CC-BY, GFDL-1.2, public domain "
                 "(Wikimedia Commons photographers credited in the Debian copyright file, shipped with the cards)",
-                "usr/share/gcompris-qt/rcc", ("erase.rcc", "clickgame.rcc"), container="rcc"),
+                "usr/share/gcompris-qt/rcc", ("erase.rcc", "clickgame.rcc"), container="rcc",
+                ship_copyright=True),
     PhotoSource("lxqt-themes", "CC-BY-SA-3.0 (wallpapers/License)", "usr/share/lxqt/wallpapers",
                 ("Butterfly-Kenneth-Wimer.jpg", "Valendas.png", "after-the-rain.jpg", "appleflower.png", "beam.png",
                  "butterfly.png", "cloud.png", "drop.png", "flowers.png", "fog.jpg", "this-is-not-windows.jpg")),
@@ -124,4 +128,21 @@ def photo_paths(data_dir: Path = DEFAULT_DATA_DIR) -> list[Path]:
 
 def describe_sources() -> str:
     """One line per source, for model cards."""
-    return "; ".join(f"{s.package} (Debian): {s.licence}" for s in SOURCES)
+    return "; ".join(f"{s.package} (Debian): {s.licence}" + (f", credits in {copyright_name(s.package)}"
+                                                            if s.ship_copyright else "") for s in SOURCES)
+
+
+def copyright_name(package: str) -> str:
+    return f"{package}-copyright.txt"
+
+
+def ship_copyright_files(target: Path, data_dir: Path = DEFAULT_DATA_DIR) -> list[Path]:
+    """Copy the copyright files of the sources that need them beside the models (cached packages only)."""
+    written = []
+    for source in SOURCES:
+        original = data_dir / "pkgs" / source.package / "usr" / "share" / "doc" / source.package / "copyright"
+        if source.ship_copyright and original.is_file():
+            destination = target / copyright_name(source.package)
+            destination.write_bytes(original.read_bytes())
+            written.append(destination)
+    return written
