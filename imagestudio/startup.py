@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imagestudio.libdeps import SearchPaths, resolve
-from imagestudio.system_packages import Distribution, detect_distribution, install_command
+from imagestudio.system_packages import DATA_FILES, Distribution, detect_distribution, install_command
 
 EXIT_CANNOT_START = 69  # EX_UNAVAILABLE from sysexits.h
 SKIP_ENV = "IMAGESTUDIO_SKIP_STARTUP_CHECK"
@@ -123,6 +123,14 @@ def display_missing(platform: str, environ: Mapping[str, str]) -> str | None:
     return None
 
 
+def data_missing(platform: str, environ: Mapping[str, str], root: Path = Path("/")) -> list[str]:
+    """Data files a window needs that are not there (see system_packages.DATA_FILES): fontconfig's configuration,
+    unless FONTCONFIG_FILE/FONTCONFIG_PATH point elsewhere. Headless platforms (offscreen) are not held to it."""
+    if platform not in ("xcb", "wayland") or environ.get("FONTCONFIG_FILE") or environ.get("FONTCONFIG_PATH"):
+        return []
+    return [path for path in DATA_FILES if not (root / path.lstrip("/")).exists()]
+
+
 @dataclass(frozen=True)
 class GuiCheck:
     platform: str | None  # the platform plugin that can run (None: none can)
@@ -134,9 +142,9 @@ class GuiCheck:
 
 def check_gui(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None,
               search: SearchPaths | None = None, distribution: Distribution | None = None,
-              pyside: Path | None = None, as_root: bool | None = None) -> GuiCheck:
+              pyside: Path | None = None, as_root: bool | None = None, data_root: Path = Path("/")) -> GuiCheck:
     """Can Qt open a window here? Resolves the platform plugin's libraries and those of QtWidgets, per platform
-    Qt would try; the first that has both a display and all its libraries wins."""
+    Qt would try; the first that has a display, all its libraries and the font configuration wins."""
     env = os.environ if environ is None else environ
     pyside = pyside or pyside_dir()
     if pyside is None:
@@ -152,7 +160,7 @@ def check_gui(argv: Sequence[str] = (), environ: Mapping[str, str] | None = None
             return GuiCheck(platform, None)
         no_display = display_missing(platform, env)
         resolution = resolve([plugin, *modules], search)
-        missing = sorted(resolution.missing)
+        missing = sorted(resolution.missing) + data_missing(platform, env, data_root)
         if no_display is None and not missing:
             return GuiCheck(platform, None, (), len(resolution.found), switched=index > 0 and not explicit)
         failures.append((platform, no_display, missing))

@@ -79,6 +79,15 @@ SONAME_PACKAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# Data files Qt reads through the libraries above, named by path: with no font configuration fontconfig finds no
+# font and every label is blank. (A system fontconfig library depends on them; a bundled one cannot.) dnf and
+# zypper install a file by its path, like a soname.
+DATA_FILES: dict[str, tuple[str, str]] = {
+    "/etc/fonts/fonts.conf": ("fontconfig-config", "fontconfig"),
+}
+SONAME_PACKAGES.update(DATA_FILES)
+
+
 @dataclass(frozen=True)
 class Distribution:
     family: str  # debian, fedora, suse, arch or unknown
@@ -107,7 +116,7 @@ def detect_distribution(os_release: Path = Path("/etc/os-release")) -> Distribut
 
 
 def _rpm_provide(soname: str) -> str:
-    return f"{soname}()(64bit)"
+    return soname if soname.startswith("/") else f"{soname}()(64bit)"
 
 
 def install_command(sonames: Iterable[str], distribution: Distribution, as_root: bool | None = None) -> str:
