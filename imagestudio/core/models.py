@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import re
 import shutil
@@ -21,7 +20,18 @@ from stat import S_ISREG
 
 import platformdirs
 
-from imagestudio.core import bounded_json
+from imagestudio.core.card_values import (
+    MAX_TITLE_CHARS,
+    card_channel_order,
+    card_int,
+    card_metrics,
+    card_name,
+    card_range,
+    card_text,
+    check_numbers,
+    optional_card_int,
+    shown,
+)
 from imagestudio.core.errors import ModelError, ModelNotFoundError, UnsupportedModelError
 from imagestudio.core.model_probe import probe_model
 from imagestudio.core.onnx_metadata import read_metadata_props
@@ -52,21 +62,8 @@ USER_DIR_ENV = "IMAGESTUDIO_USER_MODELS_DIR"
 BUNDLED_DIR_ENV = "IMAGESTUDIO_BUNDLED_MODELS_DIR"
 _DEFAULT_RECEPTIVE_RADIUS = 16  # assumed for carded models that do not say; generous for small SR/denoise nets
 
-# What a card may say. Past these a value is a mistake or an attack (a ×100000 "upscaler" asks for terabytes, a
-# tile multiple of a million pads every image to a million pixels), and the model is refused when it is read.
-SCALE_RANGE = {"upscale": (2, 16)}  # other tasks: exactly 1
-TILE_MULTIPLE_RANGE = (1, 256)
-RECEPTIVE_RADIUS_RANGE = (0, 256)
-LATENT_SIZE_RANGE = (1, 16384)
-RESOLUTION_RANGE = (4, 2048)
-RANGE_LIMIT = 1e6  # |input_range|, |output_range| ends for image data
-CHANNEL_ORDERS = ("RGB", "BGR")
-MAX_NAME_CHARS = 100
-MAX_TITLE_CHARS = 200
-MAX_METRICS_DEPTH = 8
-# The side of each tensor that holds image data must be finite; a latent side may be unbounded ("-inf,inf").
-_LATENT_SIDE = {"generate": "input_range", "decode": "input_range", "encode": "output_range"}
 MAX_MODEL_BYTES = 2 << 30  # protobuf's limit: a larger .onnx cannot be a self-contained model
+# The values a card may hold are checked in core/card_values.py.
 
 
 @dataclass(frozen=True)
@@ -133,7 +130,7 @@ def read_model_card(path: Path, source: str = "file") -> ModelCard:
     Cached per (path, mtime, size), failures too: a broken file in the model folder is probed once, not on every
     listing.
     """
-    shown = _shown(Path(path).name, 80)
+    label = shown(Path(path).name, 80)
     try:
         path = Path(os.path.realpath(path, strict=True))
         stat = path.stat()
@@ -141,11 +138,11 @@ def read_model_card(path: Path, source: str = "file") -> ModelCard:
         raise ModelNotFoundError(f"model file '{path}' not found") from None
     except (OSError, RuntimeError) as exc:  # a link loop, a name too long, a folder we may not enter
         reason = getattr(exc, "strerror", None) or "it cannot be read"
-        raise ModelError(f"model file {shown} cannot be used: {reason}") from None
+        raise ModelError(f"model file {label} cannot be used: {reason}") from None
     if not S_ISREG(stat.st_mode):
-        raise ModelError(f"model file {shown} is not a regular file")
+        raise ModelError(f"model file {label} is not a regular file")
     if stat.st_size > MAX_MODEL_BYTES:
-        raise UnsupportedModelError(f"model file {shown} is {stat.st_size >> 20} MB; a self-contained ONNX model "
+        raise UnsupportedModelError(f"model file {label} is {stat.st_size >> 20} MB; a self-contained ONNX model "
                                     f"is at most {MAX_MODEL_BYTES >> 30} GB")
     key = (str(path), stat.st_mtime_ns, stat.st_size, source)
     with _cards_lock:
@@ -165,78 +162,42 @@ def read_model_card(path: Path, source: str = "file") -> ModelCard:
 def _build_card(path: Path, meta: dict[str, str], source: str) -> ModelCard:
     task = meta.get("task", "").strip().lower()
     if task and task not in TASKS:
-        raise UnsupportedModelError(f"model {path.name} declares task {_shown(task)}, which ImageStudio does not know")
+        raise UnsupportedModelError(f"model {path.name} declares task {shown(task)}, which ImageStudio does not know")
     needs_probe = not task or (task in IMAGE_TASKS and "scale" not in meta)
     if needs_probe:
         probe = probe_model(path)
         task = task or _task_from_probe(path, probe.scale)
         scale, tile_multiple, radius = probe.scale, probe.tile_multiple, probe.receptive_radius
     else:
-        scale = _int(meta, "scale", 1, path)
-        tile_multiple = _int(meta, "tile_multiple", 1, path)
-        radius = _int(meta, "receptive_radius", _DEFAULT_RECEPTIVE_RADIUS, path)
-    low, high = SCALE_RANGE.get(task, (1, 1))
-    _check_within(path, "scale", scale, low, high, "probed" if needs_probe else "card")
-    _check_within(path, "tile_multiple", tile_multiple, *TILE_MULTIPLE_RANGE)
-    _check_within(path, "receptive_radius", radius, *RECEPTIVE_RADIUS_RANGE)
-    latent_size = _optional_int(meta, "latent_size", path)
-    resolution = _optional_int(meta, "resolution", path)
-    if latent_size is not None:
-        _check_within(path, "latent_size", latent_size, *LATENT_SIZE_RANGE)
-    if resolution is not None:
-        _check_within(path, "resolution", resolution, *RESOLUTION_RANGE)
-    name = _text(meta, "name", path, MAX_NAME_CHARS) or path.stem
-    if any(char in name for char in "/\\") or name in (".", ".."):
-        raise UnsupportedModelError(f"model {path.name} has the name {_shown(name)} in its card; a name may not "
-                                    "contain / or \\")
-    channel_order = meta.get("channel_order", "RGB").strip().upper() or "RGB"
-    if channel_order not in CHANNEL_ORDERS:
-        raise UnsupportedModelError(f"model {path.name} has channel_order={_shown(channel_order)} in its card; "
-                                    f"expected {' or '.join(CHANNEL_ORDERS)}")
+        scale = card_int(meta, "scale", 1, path)
+        tile_multiple = card_int(meta, "tile_multiple", 1, path)
+        radius = card_int(meta, "receptive_radius", _DEFAULT_RECEPTIVE_RADIUS, path)
+    latent_size = optional_card_int(meta, "latent_size", path)
+    resolution = optional_card_int(meta, "resolution", path)
+    check_numbers(path, task, scale=scale, tile_multiple=tile_multiple, receptive_radius=radius,
+                  latent_size=latent_size, resolution=resolution, probed=needs_probe)
+    name = card_name(meta, path)
     return ModelCard(
         name=name,
         path=path,
         task=task,
         scale=scale,
-        title=_text(meta, "title", path, MAX_TITLE_CHARS) or name,
+        title=card_text(meta, "title", path, MAX_TITLE_CHARS) or name,
         description=meta.get("description", ""),
         tile_multiple=tile_multiple,
         receptive_radius=radius,
         latent_size=latent_size,
         resolution=resolution,
-        input_range=_range(meta, "input_range", path, latent=_LATENT_SIDE.get(task) == "input_range"),
-        output_range=_range(meta, "output_range", path, latent=_LATENT_SIDE.get(task) == "output_range"),
-        channel_order=channel_order,
+        input_range=card_range(meta, "input_range", path, task),
+        output_range=card_range(meta, "output_range", path, task),
+        channel_order=card_channel_order(meta, path),
         training_data=meta.get("training_data", ""),
         licence=meta.get("licence", ""),
-        metrics=_metrics(meta, path),
+        metrics=card_metrics(meta, path),
         sha256=_sha256(path),
         probed=needs_probe,
         source=source,
     )
-
-
-def _shown(text: str, limit: int = 40) -> str:
-    """A card's text (or a file name) in a one-line message: quoted, control characters escaped, long values cut."""
-    return repr(text if len(text) <= limit else text[:limit] + "…")
-
-
-def _check_within(path: Path, key: str, value: int, low: int, high: int, where: str = "card") -> None:
-    if not low <= value <= high:
-        said = "its card says" if where == "card" else "probing found"
-        allowed = f"exactly {low}" if low == high else f"from {low} to {high}"
-        raise UnsupportedModelError(f"model {path.name}: {said} {key}={value}; it must be {allowed}")
-
-
-def _text(meta: dict[str, str], key: str, path: Path, limit: int) -> str:
-    """A one-line card field shown to people (name, title): printable, at most `limit` characters."""
-    text = meta.get(key, "").strip()
-    if len(text) > limit:
-        raise UnsupportedModelError(f"model {path.name} has a {key} of {len(text)} characters in its card; "
-                                    f"at most {limit}")
-    if not text.isprintable():
-        raise UnsupportedModelError(f"model {path.name} has control characters in the {key} of its card")
-    return text
 
 
 def _task_from_probe(path: Path, scale: int) -> str:
@@ -246,62 +207,6 @@ def _task_from_probe(path: Path, scale: int) -> str:
     return "lowlight" if "light" in path.stem.lower() else "denoise"
 
 
-def _int(meta: dict[str, str], key: str, default: int, path: Path) -> int:
-    value = _optional_int(meta, key, path)
-    return default if value is None else value
-
-
-def _optional_int(meta: dict[str, str], key: str, path: Path) -> int | None:
-    text = meta.get(key, "").strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise UnsupportedModelError(
-            f"model {path.name} has {key}='{text}' in its card; expected a whole number"
-        ) from None
-
-
-def _range(meta: dict[str, str], key: str, path: Path, *, latent: bool = False) -> tuple[float, float]:
-    """'low,high' with low < high, never NaN. The image side of a model (its pixels in or out) must be finite, within
-    ±RANGE_LIMIT and wide enough to hold an image; a latent side may be unbounded ('-inf,inf')."""
-    text = meta.get(key, "").strip()
-    if not text:
-        return (0.0, 1.0)
-    try:
-        low, high = (float(part) for part in text.split(","))
-    except ValueError:
-        raise UnsupportedModelError(
-            f"model {path.name} has {key}={_shown(text)} in its card; expected 'low,high'") from None
-    if math.isnan(low) or math.isnan(high):
-        raise UnsupportedModelError(f"model {path.name} has {key}={_shown(text)} in its card; NaN is no bound")
-    if not low < high:
-        raise UnsupportedModelError(f"model {path.name} has an empty {key} {_shown(text)} (low must be below high)")
-    if not latent:
-        if not (math.isfinite(low) and math.isfinite(high)) or max(abs(low), abs(high)) > RANGE_LIMIT:
-            raise UnsupportedModelError(f"model {path.name} has {key}={_shown(text)} in its card; pixel values "
-                                        f"need finite bounds within ±{RANGE_LIMIT:g}")
-        if high - low < 1e-6 * max(1.0, abs(low), abs(high)):
-            raise UnsupportedModelError(f"model {path.name} has {key}={_shown(text)} in its card; the range is "
-                                        "too narrow to hold an image")
-    return (low, high)
-
-
-def _metrics(meta: dict[str, str], path: Path) -> dict:
-    text = meta.get("metrics", "").strip()
-    if not text:
-        return {}
-    try:
-        value = bounded_json.loads(text, max_depth=MAX_METRICS_DEPTH)
-    except bounded_json.JSONTooLargeError as exc:  # no exporter writes that: the file is refused (and skipped)
-        raise UnsupportedModelError(f"model {path.name} has metrics in its card that {exc}") from None
-    except bounded_json.JSONLimitError:
-        log.warning("model %s: metrics in its card are not JSON; ignored", path.name)
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     try:
@@ -309,7 +214,7 @@ def _sha256(path: Path) -> str:
             for chunk in iter(lambda: file.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError as exc:
-        raise ModelError(f"model file {_shown(path.name, 80)} cannot be read: {exc.strerror or exc}") from None
+        raise ModelError(f"model file {shown(path.name, 80)} cannot be read: {exc.strerror or exc}") from None
     return digest.hexdigest()
 
 
@@ -333,7 +238,7 @@ def _cards_in(folder: Path, source: str) -> list[ModelCard]:
                 key = (text, 0)
             if key not in _reported_broken:
                 _reported_broken.add(key)
-                log.warning("skipping model %s: %s", _shown(path.name, 80), exc)
+                log.warning("skipping model %s: %s", shown(path.name, 80), exc)
     return cards
 
 

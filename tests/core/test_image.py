@@ -615,7 +615,7 @@ def test_invalid_arguments_are_programming_errors(tmp_path: Path) -> None:
 def test_disk_errors_read_as_sentences() -> None:
     import errno
 
-    from imagestudio.core.imageio.save import _os_message
+    from imagestudio.core.imageio.atomic import _os_message
 
     path = Path("/photos/out.png")
     assert (

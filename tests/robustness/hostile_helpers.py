@@ -22,7 +22,7 @@ from imagestudio.core.batch import MANIFEST_NAME, OutputRule, file_sha256, load_
 TEMPORARY = re.compile(r"\..*\.tmp", re.DOTALL)
 
 
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600,
         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "imagestudio", *args], capture_output=True, text=True,
                           timeout=timeout, env=env, cwd=cwd, check=False)

@@ -180,7 +180,7 @@ def test_an_address_space_limit_is_a_one_line_not_enough_memory(tmp_path: Path, 
 
     target = tmp_path / "big_x4.png"
     done = subprocess.run([sys.executable, "-m", "imagestudio", "upscale", str(source), "-o", str(target), "-q",
-                           "--device", "cpu"], capture_output=True, text=True, timeout=300, preexec_fn=cap,
+                           "--device", "cpu"], capture_output=True, text=True, timeout=900, preexec_fn=cap,
                           env=env_with(**{THREADS_ENV: "1"}), check=False)
     assert_one_line_error(done, "not enough memory for this image")
     assert not target.exists() and temporaries(tmp_path) == []

@@ -19,7 +19,7 @@ from imagestudio.core.batch import DONE, FAILED, BatchRunner, BatchSpec, OutputR
 from imagestudio.core.errors import ImageSaveError
 from imagestudio.core.file_names import encoded_length, name_problem, truncate_to_bytes
 from imagestudio.core.image import image_from_array, load_image, save_image
-from imagestudio.core.imageio.save import temporary_name
+from imagestudio.core.imageio.atomic import temporary_name
 
 EMOJI = "🌅"  # 4 bytes in UTF-8
 

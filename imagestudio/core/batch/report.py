@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from imagestudio.core.batch.errors import BatchError
 from imagestudio.core.batch.manifest import MANIFEST_NAME
 from imagestudio.core.file_names import name_problem
-from imagestudio.core.imageio.save import atomic_write
+from imagestudio.core.imageio.atomic import atomic_write
 
 DONE, SKIPPED, FAILED, CANCELLED = "done", "skipped", "failed", "cancelled"
 CSV_COLUMNS = ("input", "status", "output", "reason", "seconds")

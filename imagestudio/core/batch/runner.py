@@ -11,23 +11,23 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import stat
 import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from imagestudio.core.batch.errors import BatchError
 from imagestudio.core.batch.manifest import Manifest, file_sha256, pipeline_hash
-from imagestudio.core.batch.naming import free_name, inside
+from imagestudio.core.batch.naming import free_name
+from imagestudio.core.batch.output_folder import identity, prepare_target
 from imagestudio.core.batch.plan import RESUME, SKIP, BatchPlan, BatchSpec, PlannedFile, plan_batch
 from imagestudio.core.batch.report import CANCELLED, DONE, FAILED, SKIPPED, BatchReport, FileResult
 from imagestudio.core.errors import Cancelled, ImageStudioError
 from imagestudio.core.image import Image, load_image, save_image
-from imagestudio.core.imageio.save import remove_stale_temporaries
+from imagestudio.core.imageio.atomic import remove_stale_temporaries
 from imagestudio.core.progress import CancelToken
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class BatchRunner:
             raise BatchError(f"cannot create the output folder {spec.output_dir}: {exc.strerror}") from None
         self._manifest = Manifest(spec.output_dir)
         self._manifest.start_run(spec.pipeline, self._pipeline_sha)
-        self._output_identity = _identity(spec.output_dir)
+        self._output_identity = identity(spec.output_dir)
         stale = remove_stale_temporaries(spec.output_dir)
         if stale:
             log.warning("removed %d temporary file%s left in %s by an interrupted save", len(stale),
@@ -298,7 +298,7 @@ class BatchRunner:
                     self._finish(planned, FAILED, _one_line(exc))
                     return
         written: Path | None = None
-        if _identity(out_dir) != self._output_identity:
+        if identity(out_dir) != self._output_identity:
             # Deleted, moved, or its drive unmounted (which leaves an empty mount point that would swallow the
             # outputs): every remaining file would fail the same way, so the batch stops here.
             reason = f"the output folder {out_dir} has disappeared (deleted, moved or unmounted)"
@@ -308,12 +308,7 @@ class BatchRunner:
             self._finish(planned, FAILED, reason)
             return
         try:
-            _make_subfolders(out_dir, target.parent)
-            # Again, now that the sub-folders exist: a link planted in the output folder since the plan (a folder
-            # or the file itself pointing elsewhere) is never written through.
-            inside(out_dir, PurePosixPath(target.relative_to(out_dir).as_posix()))
-            if os.path.islink(target):
-                raise BatchError(f"{target.relative_to(out_dir).as_posix()} is a link; it is not written through")
+            prepare_target(out_dir, target)
             fmt = None if rule.format == "same" else rule.format
             written = save_image(item.image, target, format=fmt, quality=rule.quality,
                                  keep_metadata=rule.keep_metadata)
@@ -384,28 +379,6 @@ class BatchRunner:
             current=current, file_fraction=fraction_now, fraction=units / total if total else 1.0,
             elapsed=elapsed, eta=eta, paused=self.paused, message=message,
         ))
-
-
-def _identity(folder: Path) -> tuple[int, int] | None:
-    try:
-        info = os.stat(folder)
-    except OSError:
-        return None
-    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
-
-
-def _make_subfolders(out_dir: Path, folder: Path) -> None:
-    """Creates the template's sub-folders, never the output folder itself: if that vanished mid-batch (a drive
-    unplugged, a folder deleted), recreating it would scatter outputs where the user no longer looks."""
-    if not os.path.isdir(out_dir):
-        raise BatchError(f"the output folder {out_dir} has disappeared (deleted, moved or unmounted)")
-    for part in reversed([folder, *folder.parents][: len(folder.relative_to(out_dir).parts)]):
-        # A link among them (planted after the plan) would make the next mkdir create a folder wherever it points.
-        if os.path.islink(part):
-            raise BatchError(f"'{part.relative_to(out_dir).as_posix()}' in the output folder is a link; outputs are "
-                             "never written through links (it would be written outside the output folder)")
-        with suppress(FileExistsError):
-            part.mkdir()
 
 
 def _one_line(exc: BaseException) -> str:
