@@ -87,6 +87,9 @@ class ModelCard:
     sha256: str
     probed: bool  # True when scale/tiling were learned by running the model rather than read from its card
     source: str = "file"  # "bundled" | "user" | "file"
+    # "image": the model outputs pixels; "curve": a low-light model that outputs tone-curve parameters for a small
+    # copy of the photo, applied at full resolution by core/ops/lowlight_curve.py
+    output_kind: str = "image"
 
     @property
     def is_image_model(self) -> bool:
@@ -197,7 +200,19 @@ def _build_card(path: Path, meta: dict[str, str], source: str) -> ModelCard:
         sha256=_sha256(path),
         probed=needs_probe,
         source=source,
+        output_kind=_output_kind(meta, task, path),
     )
+
+
+OUTPUT_KINDS = ("image", "curve")
+
+
+def _output_kind(meta: dict[str, str], task: str, path: Path) -> str:
+    kind = meta.get("output_kind", "image").strip().lower()
+    if kind not in OUTPUT_KINDS or (kind == "curve" and task != "lowlight"):
+        raise UnsupportedModelError(f"model {path.name} declares output_kind '{kind[:40]}', which ImageStudio "
+                                    f"cannot use for {task or 'this task'}")
+    return kind
 
 
 def _task_from_probe(path: Path, scale: int) -> str:

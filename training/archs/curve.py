@@ -57,5 +57,5 @@ class CurveNet(nn.Module):
 def curve_enhance(model: CurveNet, dark: torch.Tensor, factor: int) -> torch.Tensor:
     """What the app does, in torch for training: α at 1/factor resolution, upsampled, applied at full resolution."""
     small = F.avg_pool2d(dark, factor)
-    alphas = F.interpolate(model(small), size=dark.shape[2:], mode="bilinear", align_corners=False)
+    alphas = F.interpolate(model(small).float(), size=dark.shape[2:], mode="bilinear", align_corners=False)
     return apply_curve(dark, alphas)

@@ -13,10 +13,9 @@ from torch import nn
 
 from training.archs.compact import ResidualCNN
 from training.archs.curve import CurveNet, curve_enhance
-from training.data.degrade import darken, to_tensor_batch
+from training.data.degrade import to_tensor_batch
 from training.loop import train_supervised
-from training.tasks.common import photo_pools, psnr, sampler
-from training.data.photos import PatchSampler
+from training.tasks.common import photo_pools, psnr
 
 NET_FACTOR = 4  # the network works at ¼ of the patch size
 
@@ -39,9 +38,47 @@ class CurveTrainer(nn.Module):
         return curve_enhance(self.net, dark, NET_FACTOR)
 
 
+def underexpose(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A camera's under-exposure: in sRGB an exposure cut is close to a plain scale (half the time that alone),
+    else with an extra gamma (a dim scene's flat tone curve); then shot and read noise, as dark shots carry."""
+    x = image.astype(np.float32) / 255
+    gamma = 1.0 if rng.random() < 0.5 else rng.uniform(1.0, 2.2)
+    x = x ** gamma * rng.uniform(0.15, 0.6)
+    if rng.random() < 0.6:
+        read, shot = rng.uniform(0, 0.012), rng.uniform(0, 0.006)
+        x = x + rng.normal(0, 1, x.shape).astype(np.float32) * np.sqrt(read ** 2 + shot * np.clip(x, 0, 1))
+    return np.clip(np.round(x * 255), 0, 255).astype(np.uint8)
+
+
+class WholePhotoViews:
+    """Each photo scaled so its short side is `size`, then a random square crop, flip and quarter turn."""
+
+    def __init__(self, photos: list[np.ndarray], size: int, seed: int) -> None:
+        self.views = [self._scaled(p, size) for p in photos]
+        self.size, self.rng = size, np.random.default_rng(seed)
+
+    @staticmethod
+    def _scaled(photo: np.ndarray, size: int) -> np.ndarray:
+        from PIL import Image
+
+        h, w = photo.shape[:2]
+        f = size / min(h, w)
+        return np.asarray(Image.fromarray(photo).resize((max(size, round(w * f)), max(size, round(h * f))),
+                                                        Image.Resampling.BOX))
+
+    def batch(self, n: int) -> list[np.ndarray]:
+        out = []
+        for i in self.rng.integers(0, len(self.views), n):
+            v = self.views[i]
+            y, x = self.rng.integers(0, v.shape[0] - self.size + 1), self.rng.integers(0, v.shape[1] - self.size + 1)
+            crop = np.rot90(v[y:y + self.size, x:x + self.size], self.rng.integers(0, 4))
+            out.append(np.ascontiguousarray(crop[:, ::-1] if self.rng.random() < 0.5 else crop))
+        return out
+
+
 def pair_maker(rng: np.random.Generator):
     def make_pair(patches: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-        return to_tensor_batch([darken(p, rng) for p in patches]), to_tensor_batch(patches)
+        return to_tensor_batch([underexpose(p, rng) for p in patches]), to_tensor_batch(patches)
     return make_pair
 
 
@@ -55,10 +92,11 @@ def train(config: dict, resume: bool = True) -> nn.Module:
         raise ValueError("lowlight training now trains the curve model: set model.arch = \"curve\"")
     wrapper = CurveTrainer(net)
     train_photos, val_photos = photo_pools(config)
-    patches = sampler(config, train_photos)
+    size = int(config["train"]["patch"])
     seed = int(config["train"].get("seed", 0))
+    patches = WholePhotoViews(train_photos, size, seed)
     val_inputs, val_targets = pair_maker(np.random.default_rng(seed + 1))(
-        PatchSampler(val_photos, int(config["train"]["patch"]), seed=1234).batch(16))
+        WholePhotoViews(val_photos, size, 1234).batch(16))
 
     def validate(model: nn.Module) -> dict[str, float]:
         return {"val_psnr": psnr(model(val_inputs), val_targets)}
