@@ -37,23 +37,29 @@ def bundle_elfs(bundle: Path) -> list[Path]:
     return sorted(p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink() and is_elf(p))
 
 
-def dpkg_owner(path: Path) -> str | None:
-    """The Debian package owning a library file (tries the /lib and /usr/lib spellings: usrmerge)."""
-    real = os.path.realpath(path)
-    candidates = [str(path), real]
-    for p in list(candidates):
-        if p.startswith("/usr/lib/"):
-            candidates.append(p[4:])
-        elif p.startswith("/lib/"):
-            candidates.append("/usr" + p)
-    for candidate in dict.fromkeys(candidates):
-        try:
-            done = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
-        except FileNotFoundError:
-            return None
-        if done.returncode == 0:
-            return done.stdout.split(":", 1)[0].split(",")[0].strip()
-    return None
+def dpkg_owners(paths: list[Path]) -> dict[Path, str]:
+    """The Debian package owning each library file, in one `dpkg -S` (each file under its /lib and /usr/lib
+    spellings, resolved and not: merged /usr). Files no package owns are left out."""
+    spellings: dict[str, Path] = {}
+    for path in paths:
+        for p in (str(path), os.path.realpath(path)):
+            spellings.setdefault(p, path)
+            if p.startswith("/usr/lib/"):
+                spellings.setdefault(p[4:], path)
+            elif p.startswith("/lib/"):
+                spellings.setdefault("/usr" + p, path)
+    if not spellings:
+        return {}
+    try:
+        out = subprocess.run(["dpkg", "-S", *spellings], capture_output=True, text=True).stdout
+    except FileNotFoundError:  # not a Debian system: no Debian package names
+        return {}
+    owners: dict[Path, str] = {}
+    for line in out.splitlines():
+        packages, _, spelled = line.partition(": ")
+        if spelled in spellings and not packages.startswith("diversion"):
+            owners.setdefault(spellings[spelled], packages.split(",")[0].split(":")[0].strip())
+    return owners
 
 
 def shlibs_dependency(package: str, soname: str, info: Path = Path("/var/lib/dpkg/info")) -> str:
@@ -90,25 +96,26 @@ def analyse(bundle: Path, user_provided: str | None = None) -> dict:
                          together=False)
     inside = bundle.resolve()
     users = re.compile(user_provided) if user_provided else None
-    system: dict[str, dict] = {}
-    carried = 0
-    for soname, places in sorted(resolution.places.items()):
-        if users and users.search(soname):
-            continue
-        outside = sorted(p for p in places if not Path(os.path.realpath(p)).is_relative_to(inside))
-        if not outside:
-            carried += 1
-            continue
-        path = outside[0]
-        package = dpkg_owner(path)
-        system[soname] = {"path": str(path), "package": package,
-                          "debian": shlibs_dependency(package, soname) if package else None,
-                          "rpm": f"{soname}()(64bit)"}
     missing = {name: sorted(str(p.relative_to(bundle)) for p in needers)
                for name, needers in sorted(resolution.missing.items())}
     unresolved = {n: b for n, b in missing.items() if not (users and users.search(n))}
     left_to_user = sorted(n for n in {*missing, *resolution.places} if users and users.search(n))
-    glibc = glibc_floor(elfs) if any(GLIBC_SONAMES.match(s) for s in system) else None
+    outside: dict[str, Path] = {}
+    carried = 0
+    for soname, places in sorted(resolution.places.items()):
+        if users and users.search(soname):
+            continue
+        elsewhere = sorted(p for p in places if not Path(os.path.realpath(p)).is_relative_to(inside))
+        if elsewhere:
+            outside[soname] = elsewhere[0]
+        else:
+            carried += 1
+    owners = dpkg_owners(list(outside.values())) if not unresolved else {}
+    system = {soname: {"path": str(path), "package": owners.get(path),
+                       "debian": shlibs_dependency(owners[path], soname) if path in owners else None,
+                       "rpm": f"{soname}()(64bit)"}
+              for soname, path in outside.items()}
+    glibc = glibc_floor(elfs) if not unresolved and any(GLIBC_SONAMES.match(s) for s in system) else None
     return {"bundle": str(bundle), "binaries": len(elfs), "carried": carried, "system": system,
             "glibc": glibc, "user_provided": left_to_user,
             "unresolved": unresolved, "unreadable": {str(k): v for k, v in resolution.unreadable.items()}}
@@ -144,6 +151,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the full report here")
     args = parser.parse_args()
     report = analyse(args.bundle, args.user_provided)
+    if not report["binaries"]:
+        print(f"bundle_deps: no ELF binary in {args.bundle}", file=sys.stderr)
+        return 1
     if report["unresolved"]:
         lines = [f"  {name}  (needed by {', '.join(needers[:3])}{' ...' if len(needers) > 3 else ''})"
                  for name, needers in report["unresolved"].items()]
