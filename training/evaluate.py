@@ -129,6 +129,11 @@ def model_metrics(task: str, scale: int, model_path: Path, bench_dir: Path = BEN
             metrics[f"{set_name.lower()}_x{scale}_psnr_y"] = round(mean_psnr(rows, "model", set_name), 3)
             metrics[f"{set_name.lower()}_x{scale}_ssim_y"] = round(mean_ssim(rows, "model", set_name), 4)
             metrics[f"{set_name.lower()}_x{scale}_bicubic_psnr_y"] = round(mean_psnr(rows, "bicubic", set_name), 3)
+        from training.real_protocols import aliased_rows, summarise  # lazy: real_protocols imports this module
+
+        rows_aliased = list(aliased_rows("Set5", scale, methods, bench_dir))
+        metrics[f"set5_x{scale}_aliased_psnr_y"] = round(summarise(rows_aliased, "model")[0], 3)
+        metrics[f"set5_x{scale}_aliased_bicubic_psnr_y"] = round(summarise(rows_aliased, "bicubic")[0], 3)
     elif task == "denoise":
         rows = list(denoise_rows(25.0, {"model": restore}, bench_dir))
         metrics["cbsd68_sigma25_psnr"] = round(mean_psnr(rows, "model", "CBSD68"), 3)
