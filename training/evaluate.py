@@ -134,10 +134,45 @@ def model_metrics(task: str, scale: int, model_path: Path, bench_dir: Path = BEN
         rows_aliased = list(aliased_rows("Set5", scale, methods, bench_dir))
         metrics[f"set5_x{scale}_aliased_psnr_y"] = round(summarise(rows_aliased, "model")[0], 3)
         metrics[f"set5_x{scale}_aliased_bicubic_psnr_y"] = round(summarise(rows_aliased, "bicubic")[0], 3)
+    elif task == "lowlight":
+        metrics.update(lowlight_metrics(model_path, bench_dir))
     elif task == "denoise":
         rows = list(denoise_rows(25.0, {"model": restore}, bench_dir))
         metrics["cbsd68_sigma25_psnr"] = round(mean_psnr(rows, "model", "CBSD68"), 3)
         metrics["cbsd68_sigma25_ssim_y"] = round(mean_ssim(rows, "model", "CBSD68"), 4)
+    return metrics
+
+
+def lowlight_metrics(model_path: Path, bench_dir: Path = BENCH_DIR, count: int = 20) -> dict[str, float]:
+    """Median ratios to the original (Laplacian variance, mean luma, mean HSV saturation) of the app's low light on
+    the first `count` CBSD68 photos darkened by a pure exposure cut (×0.35) and by ×0.3 with gamma 1.5."""
+    from imagestudio.core.image import image_from_array
+    from imagestudio.core.ops.lowlight import LowlightParams, lowlight
+
+    luma_weights = np.array([0.299, 0.587, 0.114], np.float32)
+
+    def lap_var(rgb: np.ndarray) -> float:
+        y = (rgb @ luma_weights).astype(np.float64)
+        return float((y[1:-1, :-2] + y[1:-1, 2:] + y[:-2, 1:-1] + y[2:, 1:-1] - 4 * y[1:-1, 1:-1]).var())
+
+    def saturation(rgb: np.ndarray) -> float:
+        top = rgb.max(-1)
+        return float(np.where(top > 1e-3, (top - rgb.min(-1)) / np.maximum(top, 1e-3), 0).mean())
+
+    metrics: dict[str, float] = {}
+    paths = sorted((bench_dir / "CBSD68").glob("*.png"))[:count]
+    for label, exposure, gamma in (("x0.35", 0.35, 1.0), ("x0.3_g1.5", 0.3, 1.5)):
+        ratios: list[tuple[float, float, float]] = []
+        for path in paths:
+            clean = load_rgb(path)
+            dark = (np.round(np.clip(clean ** gamma * exposure, 0, 1) * 255) / 255).astype(np.float32)
+            out = lowlight(image_from_array(dark), LowlightParams(model=str(model_path), device="cpu")).rgb
+            ratios.append((lap_var(out) / lap_var(clean), float((out @ luma_weights).mean() / (clean @ luma_weights).mean()),
+                           saturation(out) / max(saturation(clean), 1e-6)))
+        detail, bright, sat = np.median(np.array(ratios), axis=0)
+        metrics.update({f"cbsd68_{label}_detail_ratio": round(float(detail), 3),
+                        f"cbsd68_{label}_brightness_ratio": round(float(bright), 3),
+                        f"cbsd68_{label}_saturation_ratio": round(float(sat), 3)})
     return metrics
 
 
