@@ -14,6 +14,7 @@ _NOISE_CROP = 768  # noise needs full resolution; the centre crop keeps it fast
 # Under-exposed: dark on average, and with little that is bright (a night scene with lamps still counts).
 DARK_MEAN = 0.22
 DARK_MEDIAN = 0.15
+LOW_KEY_P95 = 0.6  # a mostly dark photo whose brightest 5 % reach this was exposed for them (low-key, stage, night sky)
 # Noise below QUIET_SIGMA (in 8-bit levels) is left alone: light grain is barely visible, often wanted, and a
 # denoiser that runs on it flattens fine texture (the "plastic" look). The estimator reads up to ~6 levels on
 # heavily textured clean photos (fur, bark), so the threshold sits above that unless the camera says it shot at a
@@ -33,7 +34,8 @@ class Exposure:
 
     @property
     def under_exposed(self) -> bool:
-        return self.mean < DARK_MEAN or (self.median < DARK_MEDIAN and self.mean < 0.3)
+        low_key = self.p95 >= LOW_KEY_P95  # a bright subject on black: exposed for its highlights, not dark
+        return self.mean < DARK_MEAN or (self.median < DARK_MEDIAN and self.mean < 0.3 and not low_key)
 
     @property
     def lowlight_strength(self) -> float:

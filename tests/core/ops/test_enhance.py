@@ -72,6 +72,14 @@ def test_camera_iso_and_jpeg_quality_move_the_decision():
     assert denoise_strength_for(1 / 255, jpeg_quality=90) == 0
 
 
+def test_low_key_photo_is_not_brightened():
+    """A bright subject on a black background: the median is dark, but the highlights are properly exposed."""
+    rgb = np.full((100, 100, 3), 0.03, np.float32)
+    rgb[25:75, 25:75] = 0.85  # a quarter of the frame, well exposed: mean 0.24, median 0.03
+    assert measure_exposure(rgb).lowlight_strength == 0.0
+    assert measure_exposure(rgb * 0.3).lowlight_strength > 0  # the same shot under-exposed
+
+
 def test_exposure():
     assert not measure_exposure(_smooth(level=0.6)).under_exposed
     dark = measure_exposure(_smooth(level=0.08) * 0.5)
