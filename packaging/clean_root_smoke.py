@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Smoke tests on a fresh minimal Debian 12, not on the build machine: what a new user's system really has.
 
-    sudo python3 packaging/clean_root_smoke.py deb     PACKAGE.deb      [--keep]
-    sudo python3 packaging/clean_root_smoke.py tarball PACKAGE.tar.gz   [--keep]
-    sudo python3 packaging/clean_root_smoke.py readme  [--line 1|2]     [--keep]
+    sudo python3 packaging/clean_root_smoke.py deb     PACKAGE.deb
+    sudo python3 packaging/clean_root_smoke.py tarball PACKAGE.tar.gz
+    sudo python3 packaging/clean_root_smoke.py readme  [--line 1|2] [--command CMD]
     common options: [--cache DIR] [--refresh] [--report FILE]
 
 The root is `debootstrap --variant=minbase bookworm` (88 packages, no X, no Python), made once and cached in
@@ -23,6 +23,7 @@ readme   README.md's line 1 (install and launch) or line 2 (install and test) ru
          for on an Xvfb of the build machine whose socket is shared into the root, so no X package is installed
          in the root that line 1 does not install itself. Line 2 uses this machine's pip configuration (its
          find-links hold the CPU torch wheel CI uses), since a fresh machine would fetch the CUDA torch from PyPI.
+         Both get this machine's CA bundle as PIP_CERT, for a network that reaches PyPI through a TLS proxy.
 
 Needs root (mount, chroot), debootstrap (to make the cache) and network access to deb.debian.org (and PyPI for
 `readme`). Standard library only. Prints what it measured and exits non-zero, naming what failed.
@@ -381,8 +382,8 @@ def readme_line(number: int) -> str:
     return (REPO / "README.md").read_text().splitlines()[number - 1].strip()
 
 
-def test_readme(root: CleanRoot, number: int, work: Path, timer: Timer) -> dict:
-    line = readme_line(number)
+def test_readme(root: CleanRoot, number: int, work: Path, timer: Timer, command: str | None = None) -> dict:
+    line = command or readme_line(number)
     report: dict = {"line": number, "command": line}
     say(f"README line {number}: {line}")
     checkout = root.path / "root" / "imagestudio"
@@ -391,6 +392,13 @@ def test_readme(root: CleanRoot, number: int, work: Path, timer: Timer) -> dict:
                              check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive, check=True)
     shim = 'sudo() { "$@"; }; export -f sudo; '  # root in the clean root; a desktop user types sudo
+    # Where this machine reaches PyPI through a TLS-inspecting proxy, pip needs the machine's CA bundle (PIP_CERT
+    # names it here); a fresh root trusts only Debian's own CAs. Nothing else of the host's setup goes in.
+    proxy_ca = {}
+    host_ca = Path(os.environ.get("PIP_CERT") or "/etc/ssl/certs/ca-certificates.crt")
+    if host_ca.is_file():
+        shutil.copy2(host_ca, root.path / "etc" / "build-machine-ca.crt")
+        proxy_ca = {"PIP_CERT": "/etc/build-machine-ca.crt"}
     with timer.step("apt-get update"):
         root.run("apt-get update -qq")
     before = root.installed_packages()
@@ -408,7 +416,7 @@ def test_readme(root: CleanRoot, number: int, work: Path, timer: Timer) -> dict:
                 root.bind(Path("/") / folder, folder, readonly=True)
         with timer.step("README line 2 (install and test)"):
             done = root.run(f"{shim}cd /root/imagestudio && {line}", check_rc=False, timeout=5400,
-                            PIP_FIND_LINKS=os.environ.get("PIP_FIND_LINKS", "/opt/wheels"))
+                            PIP_FIND_LINKS=os.environ.get("PIP_FIND_LINKS", "/opt/wheels"), **proxy_ca)
         (work / "line2.log").write_text(done.stdout + done.stderr)
         summary = [ln for ln in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", ln)]
         report["pytest"] = summary[-1] if summary else None
@@ -426,7 +434,8 @@ def test_readme(root: CleanRoot, number: int, work: Path, timer: Timer) -> dict:
             root.bind(Path("/tmp/.X11-unix"), "tmp/.X11-unix")
             log = work / "line1.log"
             started = time.monotonic()
-            app = root.popen(f"bash -c {shquote(shim + 'cd /root/imagestudio && ' + line)}", log, DISPLAY=display)
+            app = root.popen(f"bash -c {shquote(shim + 'cd /root/imagestudio && ' + line)}", log, DISPLAY=display,
+                             **proxy_ca)
             host = {**os.environ, "DISPLAY": display}
             deadline = time.monotonic() + 3000
             title = ""
@@ -471,6 +480,7 @@ def main() -> int:
     parser.add_argument("test", choices=("deb", "tarball", "readme"))
     parser.add_argument("package", type=Path, nargs="?", help="the .deb or .tar.gz")
     parser.add_argument("--line", type=int, choices=(1, 2), default=1, help="readme: which line (default 1)")
+    parser.add_argument("--command", help="readme: run this instead of the line (to try a variant of it)")
     parser.add_argument("--cache", type=Path, default=HERE / ".build" / "clean-root")
     parser.add_argument("--refresh", action="store_true", help="debootstrap the cached root again")
     parser.add_argument("--report", type=Path, help="write the measurements as JSON here")
@@ -489,7 +499,7 @@ def main() -> int:
         elif args.test == "tarball":
             report = test_tarball(root, args.package.resolve(), work, timer)
         else:
-            report = test_readme(root, args.line, work, timer)
+            report = test_readme(root, args.line, work, timer, args.command)
     report["steps_s"] = timer.steps
     report["total_s"] = round(time.monotonic() - started, 1)
     report["root"] = f"debootstrap --variant=minbase {SUITE} (cached in {args.cache})"
