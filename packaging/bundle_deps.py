@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -150,6 +151,9 @@ def main() -> int:
     parser.add_argument("--user-provided", help="regex of sonames the user provides (not bundled, not required)")
     parser.add_argument("--json", type=Path, help="write the full report here")
     args = parser.parse_args()
+    if shutil.which("objdump") is None:
+        print("bundle_deps: objdump is missing (apt-get install binutils)", file=sys.stderr)
+        return 2
     report = analyse(args.bundle, args.user_provided)
     if not report["binaries"]:
         print(f"bundle_deps: no ELF binary in {args.bundle}", file=sys.stderr)

@@ -417,12 +417,13 @@ def test_readme(root: CleanRoot, number: int, work: Path, timer: Timer, command:
         with timer.step("README line 2 (install and test)"):
             done = root.run(f"{shim}cd /root/imagestudio && {line}", check_rc=False, timeout=5400,
                             PIP_FIND_LINKS=os.environ.get("PIP_FIND_LINKS", "/opt/wheels"), **proxy_ca)
-        (work / "line2.log").write_text(done.stdout + done.stderr)
+        (root.cache / "readme-line2.log").write_text(done.stdout + done.stderr)  # kept: the whole test run
         summary = [ln for ln in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", ln)]
         report["pytest"] = summary[-1] if summary else None
         report["exit"] = done.returncode
         report["tail"] = (done.stdout + done.stderr).strip().splitlines()[-15:]
-        check(done.returncode == 0, f"README line 2 exited {done.returncode}:\n" + "\n".join(report["tail"]))
+        check(done.returncode == 0, f"README line 2 exited {done.returncode} (whole output: "
+                                    f"{root.cache / 'readme-line2.log'}):\n" + "\n".join(report["tail"]))
         say(f"README line 2: {report['pytest']}")
     else:
         check(shutil.which("Xvfb") and shutil.which("xdotool"), "line 1 needs Xvfb and xdotool on this machine")

@@ -14,7 +14,8 @@ from imagestudio import startup
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "packaging" / "bundle_deps.py"
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ELF bundles are Linux's")
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ELF bundles are Linux's"),
+              pytest.mark.skipif(shutil.which("objdump") is None, reason="bundle_deps.py needs binutils' objdump")]
 
 
 def run(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
