@@ -297,7 +297,9 @@ def check_cli(binary: Path, env: dict[str, str], work: Path) -> dict[str, float]
         say(f"upscale --device {device}: 600×400, consistency {psnr:.1f} dB, "
             f"{timings[f'upscale --device {device} (s)']:.1f} s; {result.stdout.strip()}"
             + (f" [stderr: {notice}]" if notice else ""))
-    if shutil.which("cc") and list(binary.resolve().parent.glob("_internal/onnxruntime/capi/*providers_cuda*")):
+    folder = binary.resolve().parent  # /opt/imagestudio, or the portable folder with the bundle in app/
+    if shutil.which("cc") and [*folder.glob("_internal/onnxruntime/capi/*providers_cuda*"),
+                               *folder.glob("app/_internal/onnxruntime/capi/*providers_cuda*")]:
         check_cuda_without_libraries(binary, env, work)
     return timings
 
