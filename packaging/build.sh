@@ -125,9 +125,7 @@ step "system libraries of the bundle"
 # the machine lacks. bundle_deps.py resolves every bundled binary as the loader will: a library neither carried
 # nor on this machine stops the build here (install it, rebuild); what the system provides becomes
 # Depends/Requires. CUDA and cuDNN are the user's by design (the cuda flavour's provider library links to them).
-user_provided='^(libcuda|libcudart|libcublas|libcublasLt|libcufft|libcurand|libcusparse|libcusolver|libcudnn'
-user_provided+='|libnvrtc|libnvJitLink|libnvinfer|libnccl)[^/]*[.]so'
-"$python" "$here/bundle_deps.py" "$bundle" --user-provided "$user_provided" --json "$out/bundle-deps.json"
+"$python" "$here/bundle_deps.py" "$bundle" --user-provided cuda --json "$out/bundle-deps.json"
 deps_field() {  # deps_field KEY SEPARATOR: a value of bundle-deps.json (lists joined)
     "$python" -c 'import json, sys
 v = json.load(open(sys.argv[1]))[sys.argv[2]]

@@ -31,6 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from imagestudio.libdeps import SearchPaths, is_elf, resolve  # noqa: E402
 
+# The CUDA flavour's provider library links to these; they come from the user's NVIDIA install (and must match the
+# driver), so they are neither bundled nor required. `--user-provided cuda` means this pattern.
+CUDA_LIBRARIES = (r"^(libcuda|libcudart|libcublas|libcublasLt|libcufft|libcurand|libcusparse|libcusolver|libcudnn"
+                  r"|libnvrtc|libnvJitLink|libnvinfer|libnccl)[^/]*\.so")
 GLIBC_SONAMES = re.compile(r"^(ld-linux.*|libc|libm|libdl|libpthread|librt|libresolv|libutil|libanl|libmvec)\.so")
 
 
@@ -96,7 +100,7 @@ def analyse(bundle: Path, user_provided: str | None = None) -> dict:
     resolution = resolve(elfs, SearchPaths(library_path=(internal if internal.is_dir() else bundle,)),
                          together=False)
     inside = bundle.resolve()
-    users = re.compile(user_provided) if user_provided else None
+    users = re.compile(CUDA_LIBRARIES if user_provided == "cuda" else user_provided) if user_provided else None
     missing = {name: sorted(str(p.relative_to(bundle)) for p in needers)
                for name, needers in sorted(resolution.missing.items())}
     unresolved = {n: b for n, b in missing.items() if not (users and users.search(n))}
@@ -148,7 +152,8 @@ def rpm_requires(report: dict) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bundle", type=Path)
-    parser.add_argument("--user-provided", help="regex of sonames the user provides (not bundled, not required)")
+    parser.add_argument("--user-provided", help="regex of sonames the user provides (not bundled, not required); "
+                                                "'cuda': CUDA and cuDNN")
     parser.add_argument("--json", type=Path, help="write the full report here")
     args = parser.parse_args()
     if shutil.which("objdump") is None:
