@@ -18,9 +18,10 @@ IR_VERSION = 8  # old enough for every onnxruntime the app supports
 BLUR_KERNEL = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.float32) / 16
 
 
-def _image_io(channels: int = 3, rank: int = 4) -> tuple[onnx.ValueInfoProto, onnx.ValueInfoProto]:
+def _image_io(channels: int = 3, rank: int = 4,
+              out_channels: int = 3) -> tuple[onnx.ValueInfoProto, onnx.ValueInfoProto]:
     dims: list[int | str] = ["N", channels, "H", "W"] if rank == 4 else [channels, "H", "W"][: rank]
-    out_dims: list[int | str] = ["N", 3, "OH", "OW"] if rank == 4 else list(dims)
+    out_dims: list[int | str] = ["N", out_channels, "OH", "OW"] if rank == 4 else list(dims)
     return (
         helper.make_tensor_value_info("image", TensorProto.FLOAT, dims),
         helper.make_tensor_value_info("output", TensorProto.FLOAT, out_dims),
@@ -28,8 +29,8 @@ def _image_io(channels: int = 3, rank: int = 4) -> tuple[onnx.ValueInfoProto, on
 
 
 def _save(path: Path, nodes: list, initializers: list, metadata: dict[str, str] | None,
-          channels: int = 3, rank: int = 4) -> Path:
-    x, y = _image_io(channels, rank)
+          channels: int = 3, rank: int = 4, out_channels: int = 3) -> Path:
+    x, y = _image_io(channels, rank, out_channels)
     graph = helper.make_graph(nodes, "test-model", [x], [y], initializer=initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="tests")
     model.ir_version = IR_VERSION
@@ -169,18 +170,8 @@ def curve(path: Path, metadata: dict[str, str] | None = None, steps: int = 8) ->
     weight[:, 0] = -1.0
     bias = np.ones(steps, dtype=np.float32)
     node = helper.make_node("Conv", ["image", "curve_w", "curve_b"], ["output"])
-    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, "H", "W"])
-    y = helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", steps, "H", "W"])
-    graph = helper.make_graph([node], "curve", [x], [y], initializer=[numpy_helper.from_array(weight, "curve_w"),
-                                                                       numpy_helper.from_array(bias, "curve_b")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="tests")
-    model.ir_version = IR_VERSION
-    if metadata:
-        helper.set_model_props(model, metadata)
-    onnx.checker.check_model(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(path))
-    return path
+    inits = [numpy_helper.from_array(weight, "curve_w"), numpy_helper.from_array(bias, "curve_b")]
+    return _save(path, [node], inits, metadata, out_channels=steps)
 
 
 def curve_reference(value: float, steps: int = 8) -> float:
