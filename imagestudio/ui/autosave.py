@@ -14,9 +14,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
 from imagestudio.core.errors import ImageStudioError
 from imagestudio.core.image import Image, load_image
@@ -35,10 +35,8 @@ from imagestudio.ui.display import DisplayImage, build_display
 from imagestudio.ui.document import Document
 from imagestudio.ui.history import EditCommand, commands
 from imagestudio.ui.operations import EditRecord
+from imagestudio.ui.session import EditorSession
 from imagestudio.ui.worker import Job
-
-if TYPE_CHECKING:
-    from imagestudio.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +66,10 @@ class _Restored:
 class Autosaver(QObject):
     written = Signal()  # after each completed write (tests wait on it; emitted from the writer thread)
 
-    def __init__(self, window: MainWindow, root: Path | None = None) -> None:
-        super().__init__(window)
-        self._window = window
+    def __init__(self, session: EditorSession, parent: QWidget, root: Path | None = None) -> None:
+        super().__init__(parent)
+        self._editor = session
+        self._parent = parent  # the restore question opens over it
         self._session = SessionFolder(root)
         self._root = self._session.root
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
@@ -87,13 +86,13 @@ class Autosaver(QObject):
     @Slot()
     def schedule(self) -> None:
         """Called on the GUI thread whenever the history changes: queue the newest state for writing."""
-        window = self._window
-        document = window.document
-        if document is None or window.undo_stack.isClean():
+        editor = self._editor
+        document = editor.document
+        if document is None or editor.undo_stack.isClean():
             request: object = _CLEAR
         else:
             entries = [HistoryEntry(c.record.label, [{"op": s.op, "params": s.params} for s in c.record.steps])
-                       for c in commands(window.undo_stack)[: window.undo_stack.index()]]
+                       for c in commands(editor.undo_stack)[: editor.undo_stack.index()]]
             request = _Request(document, document.current_state, document.path, document.name, entries)
         with self._lock:
             if self._closed:
@@ -143,39 +142,39 @@ class Autosaver(QObject):
         if not sessions:
             return None
         latest = sessions[0]
-        if not dialogs.ask_restore_session(self._window, latest.summary()):
+        if not dialogs.ask_restore_session(self._parent, latest.summary()):
             remove_session(latest.folder)
             return None
-        limit = self._window.settings.max_pixels
+        limit = self._editor.settings.max_pixels
         job = Job("Restoring the last session", lambda progress, cancel: _load_restore(latest.folder, limit))
         job.succeeded.connect(self._restored)
         job.failed.connect(self._restore_failed)
-        return self._window.runner.submit(job)
+        return self._editor.runner.submit(job)
 
     @Slot(object)
     def _restored(self, restored: _Restored) -> None:
-        window = self._window
+        editor = self._editor
         snapshot = restored.snapshot
         if restored.original is not None and restored.original_display is not None:
             document = Document(restored.original, restored.original_display, snapshot.source,
-                                window.settings.history_limit_bytes)
-            window.set_document(document)
+                                editor.settings.history_limit_bytes)
+            editor.set_document(document)
             after = document.add_state(snapshot.image, restored.display)
             labels = ", ".join(entry.label for entry in snapshot.entries) or "edits"
             record = EditRecord(f"Restored after a crash: {labels}", restored.steps)
-            window.undo_stack.push(EditCommand(document, document.original_state, after, record))
+            editor.undo_stack.push(EditCommand(document, document.original_state, after, record))
         else:
-            window.set_document(Document(snapshot.image, restored.display, snapshot.source,
-                                         window.settings.history_limit_bytes))
-            window.undo_stack.resetClean()  # unsaved: closing must ask, and the autosave must continue
+            editor.set_document(Document(snapshot.image, restored.display, snapshot.source,
+                                         editor.settings.history_limit_bytes))
+            editor.undo_stack.resetClean()  # unsaved: closing must ask, and the autosave must continue
         with self._lock:
             self._remove_after_write = restored.folder
         self.schedule()
-        window.statusBar().showMessage(f"Restored {snapshot.name} from the autosave", 10000)
+        editor.show_message(f"Restored {snapshot.name} from the autosave", 10000)
 
     @Slot(object, str)
     def _restore_failed(self, error: Exception, details: str) -> None:
-        dialogs.show_error(self._window, "Could not restore the last session", str(error), details)
+        dialogs.show_error(self._parent, "Could not restore the last session", str(error), details)
 
 
 def _load_restore(folder: Path, max_pixels: int) -> _Restored:

@@ -8,7 +8,6 @@ runner's status and per-file results come back through queued signals.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QThreadPool, Signal, Slot
 from PySide6.QtWidgets import (
@@ -55,10 +54,8 @@ from imagestudio.core.pipeline import Pipeline
 from imagestudio.ui import dialogs
 from imagestudio.ui.batch_settings import PRESET, RememberedBatchSettings
 from imagestudio.ui.history import history_pipeline
+from imagestudio.ui.session import EditorSession
 from imagestudio.ui.worker import Job, JobRunner
-
-if TYPE_CHECKING:
-    from imagestudio.ui.main_window import MainWindow
 
 HISTORY = "history"  # pipeline choices beside the named ones: the current image's history, or PRESET (a file)
 COLUMNS = ("Input", "Output", "Status", "Reason")
@@ -75,10 +72,10 @@ class BatchDock(QDockWidget):
     status_arrived = Signal(object)  # BatchStatus
     result_arrived = Signal(object)  # FileResult
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__("Batch", window)
+    def __init__(self, session: EditorSession, parent: QWidget | None = None) -> None:
+        super().__init__("Batch", parent)
         self.setObjectName("BatchDock")
-        self._window = window
+        self._session = session
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self.runner = JobRunner(self, self._pool)  # not the window's: a long batch must not block editing
@@ -93,7 +90,7 @@ class BatchDock(QDockWidget):
         self.status_arrived.connect(self._show_status)
         self.result_arrived.connect(self._show_result)
         self.runner.busy_changed.connect(self._update_buttons)
-        self.remembered = RememberedBatchSettings(self, window.settings)  # the panel as it was left last time
+        self.remembered = RememberedBatchSettings(self, session.settings)  # the panel as it was left last time
         self._update_buttons()
 
     # --- widgets -------------------------------------------------------------------------------------------------
@@ -191,13 +188,13 @@ class BatchDock(QDockWidget):
         return row
 
     def _choose_folder(self, edit: QLineEdit, title: str) -> None:
-        folder = dialogs.ask_folder(self, title, edit.text() or self._window.settings.get("files/last_folder"))
+        folder = dialogs.ask_folder(self, title, edit.text() or self._session.settings.get("files/last_folder"))
         if folder is not None:
             edit.setText(str(folder))
 
     def _pipeline_chosen(self, index: int) -> None:
         if self.pipeline_combo.itemData(index) == PRESET:
-            folder = self._window.settings.get("files/last_folder")
+            folder = self._session.settings.get("files/last_folder")
             path = dialogs.ask_preset_path(self, for_saving=False, folder=folder)
             if path is None:
                 self.pipeline_combo.setCurrentIndex(0)
@@ -238,7 +235,7 @@ class BatchDock(QDockWidget):
     def pipeline(self) -> Pipeline:
         choice = self.pipeline_combo.currentData()
         if choice == HISTORY:
-            pipeline = history_pipeline(self._window.undo_stack)
+            pipeline = history_pipeline(self._session.undo_stack)
             if not pipeline.steps:
                 raise BatchError("the current image has no edits in its history to repeat on the batch")
         elif choice == PRESET:
@@ -247,7 +244,7 @@ class BatchDock(QDockWidget):
             pipeline = load_pipeline(self._preset)
         else:
             pipeline = load_pipeline(choice)
-        return with_device(pipeline, self._window.settings.device)
+        return with_device(pipeline, self._session.settings.device)
 
     def spec(self) -> BatchSpec:
         if not self.input_edit.text().strip() or not self.output_edit.text().strip():
@@ -258,7 +255,7 @@ class BatchDock(QDockWidget):
                          Path(self.output_edit.text().strip()).expanduser(), self.pipeline(), rule,
                          recursive=self.recursive.isChecked(), include=split_patterns(self.include_edit.text()),
                          exclude=split_patterns(self.exclude_edit.text()), resume=self.resume_check.isChecked(),
-                         max_pixels=self._window.settings.max_pixels)
+                         max_pixels=self._session.settings.max_pixels)
 
     def _checked_spec(self) -> BatchSpec | None:
         try:

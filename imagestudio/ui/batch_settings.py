@@ -5,20 +5,39 @@ A pipeline or option this build no longer has, or a preset file that is gone, le
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
 from imagestudio.ui.settings import AppSettings
-
-if TYPE_CHECKING:
-    from imagestudio.ui.batch_dock import BatchDock
 
 PRESET = "preset"  # the batch dock's pipeline choice for a preset file
 
 
+class BatchForm(Protocol):
+    """The controls of the Batch panel that are remembered (the panel itself, without importing it back)."""
+
+    input_edit: QLineEdit
+    output_edit: QLineEdit
+    include_edit: QLineEdit
+    exclude_edit: QLineEdit
+    template_edit: QLineEdit
+    pipeline_combo: QComboBox
+    format_combo: QComboBox
+    conflict_combo: QComboBox
+    recursive: QCheckBox
+    resume_check: QCheckBox
+    quality: QSpinBox
+
+    @property
+    def preset(self) -> Path | None: ...
+
+    def set_preset(self, path: Path) -> None: ...
+
+
 class RememberedBatchSettings(QObject):
-    def __init__(self, dock: BatchDock, settings: AppSettings) -> None:
+    def __init__(self, dock: BatchForm, settings: AppSettings) -> None:
         super().__init__(dock)
         self._dock = dock
         self._settings = settings

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -28,13 +27,14 @@ from PySide6.QtWidgets import (
 
 from imagestudio.core.batch.naming import free_name
 from imagestudio.core.gallery import GAN, PHOTO, GalleryItem, blend_items, generate_items, variation_items
-from imagestudio.core.image import save_image
+from imagestudio.core.image import Image, save_image
 from imagestudio.ui import dialogs
 from imagestudio.ui.gallery_model import GalleryModel, GalleryView
+from imagestudio.ui.session import EditorSession
 from imagestudio.ui.worker import Job
 
-if TYPE_CHECKING:
-    from imagestudio.ui.main_window import MainWindow
+# Opens a picture as a new untitled document (asking about unsaved changes first); False when it did not.
+OpenUntitled = Callable[[Image, str], bool]
 
 _MAX_SEED = 2**31 - 1  # QSpinBox holds a C int
 _VARIATION_SEED_BASE = 1_000_000  # variation directions: far from the grid's own seeds
@@ -43,10 +43,11 @@ _VARIATION_SEED_BASE = 1_000_000  # variation directions: far from the grid's ow
 class GalleryDock(QDockWidget):
     items_arrived = Signal(str, object)  # "grid" | "strip", list[GalleryItem]; emitted on worker threads
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__("Gallery", window)
+    def __init__(self, session: EditorSession, open_untitled: OpenUntitled, parent: QWidget | None = None) -> None:
+        super().__init__("Gallery", parent)
         self.setObjectName("GalleryDock")
-        self._window = window
+        self._session = session
+        self._open_untitled = open_untitled
         self._next_seed = 0  # where "More like this" continues the grid
         self._variation_seed = _VARIATION_SEED_BASE
         self._active: GalleryView | None = None  # the view clicked last: Open/Save act on its selection
@@ -97,8 +98,8 @@ class GalleryDock(QDockWidget):
         self.items_arrived.connect(self._add_items)
         for view in (self.grid, self.strip):
             view.selectionModel().selectionChanged.connect(lambda *_, v=view: self._selected_in(v))
-        window.runner.busy_changed.connect(self.update_buttons)
-        window.undo_stack.indexChanged.connect(self.update_buttons)
+        session.busy_changed.connect(self.update_buttons)
+        session.undo_stack.indexChanged.connect(self.update_buttons)
         self._show_strength(self.strength.value())
         self.update_buttons()
 
@@ -136,7 +137,7 @@ class GalleryDock(QDockWidget):
     # --- state ---------------------------------------------------------------------------------------------------
     @property
     def device(self) -> str:
-        return self._window.settings.device
+        return self._session.settings.device
 
     def _show_strength(self, value: int) -> None:
         self.strength_label.setText(f"{value / 100:.2f}")
@@ -155,7 +156,7 @@ class GalleryDock(QDockWidget):
 
     @Slot()
     def update_buttons(self, *_: object) -> None:
-        idle = not self._window.runner.busy
+        idle = not self._session.busy
         grid = self.grid.selected_items()
         self.generate_button.setEnabled(idle)
         self.more_button.setEnabled(idle and (self.grid.gallery_model().rowCount() > 0 or len(grid) == 1))
@@ -169,7 +170,7 @@ class GalleryDock(QDockWidget):
     # --- jobs ----------------------------------------------------------------------------------------------------
     def _start(self, label: str, target: str, work: Callable[..., list[GalleryItem]]) -> Job | None:
         """Runs `work(on_items, progress, cancel)` on the window's runner; chunks go to the grid or the strip."""
-        if self._window.runner.busy:
+        if self._session.busy:
             self.message.setText("Wait for the current job to finish, or cancel it")
             return None
 
@@ -187,7 +188,7 @@ class GalleryDock(QDockWidget):
         self._job_label = job.label
         self._results_from = None
         self.message.setText(f"{job.label}…")
-        return self._window.runner.submit(job)
+        return self._session.runner.submit(job)
 
     @Slot(object)
     def _job_succeeded(self, result: object) -> None:
@@ -294,17 +295,17 @@ class GalleryDock(QDockWidget):
             return False
         item = selected[0]
         # A new untitled document, never an edit of the open photo (whose unsaved changes are asked about first).
-        return self._window.files.open_untitled(item.image, file_stem(item))
+        return self._open_untitled(item.image, file_stem(item))
 
     def save_selected(self, folder: Path | None = None) -> Job | None:
         items = self.active_items()
         if not items:
             return None
         if folder is None:
-            folder = dialogs.ask_folder(self, "Save selected images to", self._window.settings.get("files/last_folder"))
+            folder = dialogs.ask_folder(self, "Save selected images to", self._session.settings.get("files/last_folder"))
             if folder is None:
                 return None
-        if self._window.runner.busy:
+        if self._session.busy:
             return None
 
         def write(progress, cancel) -> list[Path]:  # noqa: ANN001

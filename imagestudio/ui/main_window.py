@@ -1,6 +1,7 @@
-"""The main window: assembles the canvas, docks, menus and status bar, and owns the document and undo stack.
+"""The main window: assembles the canvas, docks, menus and status bar around one `EditorSession`.
 
-Behaviour lives in the controllers (files, edits, compare) and panels; this class wires them. A new dock is one
+The session holds the document, undo stack, job runner and settings; behaviour lives in the controllers (files,
+edits, compare) and panels, which take the session. This class builds them and wires their signals to the view. A new dock is one
 `add_dock(...)` call: it gets a menu entry under Window and takes part in the saved layout.
 """
 
@@ -28,8 +29,10 @@ from imagestudio.ui.file_controller import FileController
 from imagestudio.ui.gallery_dock import GalleryDock
 from imagestudio.ui.history import HistoryDock
 from imagestudio.ui.models_dock import ModelsDock
+from imagestudio.ui.operations import EditRecord
 from imagestudio.ui.operations_panel import OperationsPanel
 from imagestudio.ui.preview import PreviewRegion, preview_region
+from imagestudio.ui.session import EditorSession
 from imagestudio.ui.settings import WINDOW_STATE_VERSION, AppSettings
 from imagestudio.ui.settings_dialog import SettingsDialog, apply_theme
 from imagestudio.ui.shortcuts import sequences
@@ -44,26 +47,22 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("MainWindow")
-        self.settings = settings or AppSettings()
-        self.document: Document | None = None
-        # Not a child of the window: QUndoStack's destructor emits indexChanged, which must not reach the
-        # window's slots halfway through the window's own destruction.
-        self.undo_stack = QUndoStack()
-        self.runner = JobRunner(self)
+        self.session = EditorSession(settings, self)
+        self._shown: Document | None = None  # the document whose signals the view listens to
         self.canvas = ImageCanvas()
         self.setCentralWidget(self.canvas)
         self.status = StatusBar()
         self.setStatusBar(self.status)
         self.compare = CompareController(self.canvas, self)
-        self.files = FileController(self)
-        self.edits = EditController(self)
+        self.files = FileController(self.session, self)
+        self.edits = EditController(self.session, self)
         self.operations = OperationsPanel(self, self.settings.device)
         self.operations.enable_preview(self._preview_source, lambda: self.settings.tile)
         self.history_dock = HistoryDock(self.undo_stack, self)
         self.models_dock = ModelsDock(self.runner, self)
-        self.gallery_dock = GalleryDock(self)
-        self.batch_dock = BatchDock(self)
-        self.autosave = Autosaver(self)  # the shown image and its history, written after every change
+        self.gallery_dock = GalleryDock(self.session, self.files.open_untitled, self)
+        self.batch_dock = BatchDock(self.session, self)
+        self.autosave = Autosaver(self.session, self)  # the shown image and its history, written after every change
         self._window_menu = QMenu("&Window", self)
         self._help_dialogs: dict[str, help_pages.HelpDialog] = {}
         self._build_menus()
@@ -78,6 +77,26 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_actions()
         self.status.show_expected_device(self.settings.device, expected_provider(self.settings.device))
+
+    # --- the session, under the names the window has always offered ------------------------------------------------
+    @property
+    def settings(self) -> AppSettings:
+        return self.session.settings
+
+    @property
+    def document(self) -> Document | None:
+        return self.session.document
+
+    @property
+    def undo_stack(self) -> QUndoStack:
+        return self.session.undo_stack
+
+    @property
+    def runner(self) -> JobRunner:
+        return self.session.runner
+
+    def set_document(self, document: Document | None) -> None:
+        self.session.set_document(document)
 
     # --- assembly ------------------------------------------------------------------------------------------------
     def add_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> None:
@@ -173,9 +192,12 @@ class MainWindow(QMainWindow):
         canvas.zoom_changed.connect(status.show_zoom)
         canvas.cursor_moved.connect(status.show_cursor)
         canvas.cursor_left.connect(status.clear_cursor)
+        session = self.session
         self.runner.job_started.connect(self._job_started)
         # Bound slots, not lambdas: Qt drops them when the window goes, before its undo stack is destroyed.
-        self.runner.busy_changed.connect(self._update_actions)
+        session.busy_changed.connect(self._update_actions)
+        session.document_changed.connect(self._document_changed)
+        session.message.connect(self.statusBar().showMessage)
         status.progress.cancel_requested.connect(self.runner.cancel_all)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_actions)
@@ -185,17 +207,16 @@ class MainWindow(QMainWindow):
         self.history_dock.save_preset_requested.connect(self.edits.save_history_as_preset)
         self.history_dock.apply_preset_requested.connect(self.edits.apply_preset)
         self.models_dock.models_changed.connect(self.operations.refresh_models)
+        self.files.quit_requested.connect(self.close)
+        self.edits.edit_landed.connect(self._edit_landed)
 
     # --- the document --------------------------------------------------------------------------------------------
-    def set_document(self, document: Document | None) -> None:
-        old = self.document
-        self.undo_stack.clear()
-        self.undo_stack.setClean()
-        self.document = document
+    @Slot(object, object)
+    def _document_changed(self, document: Document | None, _old: Document | None) -> None:
+        old, self._shown = self._shown, document
         if old is not None:
             old.state_shown.disconnect(self._show_state)
             old.path_changed.disconnect(self._update_title)
-            old.close()
         if document is None:
             self.canvas.set_image(None)
             self.compare.set_before(None)
@@ -243,6 +264,11 @@ class MainWindow(QMainWindow):
         self.document.remember_display(state_id, display)
         if self.document.current_state == state_id:
             self._show_display(display)
+
+    @Slot(object)
+    def _edit_landed(self, record: EditRecord) -> None:
+        self.status.show_models_used(record.models)
+        self.compare.edit_landed()  # the before/after handle appears on the image
 
     def _show_display(self, display: DisplayImage) -> None:
         self.canvas.set_image(display, keep_view=True)
