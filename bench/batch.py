@@ -106,7 +106,7 @@ def _sequential(paths: list[Path], out: Path) -> float:
         t0 = time.perf_counter()
         image = load_image(path)
         t1 = time.perf_counter()
-        result = pipeline.run(image)
+        result = pipeline.run(image).image
         t2 = time.perf_counter()
         save_image(result, out / f"{path.stem}.png")
         t3 = time.perf_counter()

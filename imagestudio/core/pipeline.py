@@ -1,7 +1,8 @@
 """Pipelines: an ordered list of operation steps that can be saved as JSON, described, and run.
 
 The GUI's history, presets and batch jobs all hold pipelines; the registry below is the single list of operations a
-pipeline may name.
+pipeline may name, and each operation's parameters declare the models it may run (`Operation.models`). A run hands
+back the image together with what really ran (`PipelineRun`): callers never infer it from the parameters.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imagestudio.core import bounded_json
-from imagestudio.core.errors import PipelineError
+from imagestudio.core.errors import ModelNotFoundError, PipelineError
 from imagestudio.core.image import Image
+from imagestudio.core.models_ran import ModelRun, recording_models
 from imagestudio.core.ops import (
     DenoiseParams,
     EnhanceParams,
     LowlightParams,
+    ModelSlot,
     OpParams,
     UpscaleParams,
     denoise,
@@ -42,6 +45,10 @@ class Operation:
     function: Callable[..., Image]  # (image, params, progress, cancel) -> Image
     params_type: type[OpParams]
     describe: Callable[[Any], str]  # params -> one human line
+
+    def models(self, params: OpParams) -> list[ModelSlot]:
+        """The models this operation may run with `params` (declared by the parameters themselves)."""
+        return params.models()
 
 
 def _model_note(model: str | None) -> str:
@@ -94,11 +101,39 @@ class Step:
     def describe(self) -> str:
         return _operation(self.op).describe(self.parsed_params())
 
+    def models(self) -> list[ModelSlot]:
+        """The models this step may run, as its operation declares them."""
+        return _operation(self.op).models(self.parsed_params())
+
+    def pinned(self) -> Step:
+        """A copy with every parameter spelled out and each model field naming the model that will run, so a
+        history entry replays the same anywhere. A model the operation picks by the photo (Enhance's denoise and
+        low light) is left as it is when none is installed: the operation says so if the photo needs it."""
+        spelled = self.parsed_params().to_dict()  # validated; defaults written out so a replay cannot drift
+        for slot in self.models():
+            try:
+                card = slot.card()
+            except ModelNotFoundError:
+                if slot.chosen or slot.needed is not None:
+                    raise
+                continue
+            spelled[slot.field] = card.name
+        return Step(self.op, spelled)
+
     @classmethod
     def of(cls, op: str, params: OpParams | None = None) -> Step:
         """A step from an operation name and its params dataclass (defaults when omitted)."""
         operation = _operation(op)
         return cls(op, (params or operation.params_type()).to_dict())
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """What a run made and what it took: the steps as they ran and every model that really ran, in order."""
+
+    image: Image
+    steps: tuple[Step, ...]
+    models: tuple[ModelRun, ...]  # each with its card (name, sha256) and the provider onnxruntime used
 
 
 @dataclass
@@ -141,20 +176,20 @@ class Pipeline:
         """One human line per step, for the history panel and `--dry-run` style listings."""
         return [step.describe() for step in self.steps]
 
-    def run(self, image: Image, progress: Progress | None = None, cancel: CancelToken | None = None) -> Image:
-        parsed = [(_operation(step.op), step.parsed_params()) for step in self.steps]
+    def run(self, image: Image, progress: Progress | None = None, cancel: CancelToken | None = None, *,
+            pin: bool = False) -> PipelineRun:
+        """Runs every step in turn. With `pin`, the steps are pinned first (`Step.pinned`) and run as pinned: the
+        run's steps are then what a history records."""
+        steps = tuple(step.pinned() for step in self.steps) if pin else tuple(self.steps)
+        parsed = [(_operation(step.op), step.parsed_params()) for step in steps]
         count = len(parsed)
-        for index, (operation, params) in enumerate(parsed):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            label = operation.title if count == 1 else f"{operation.title} ({index + 1}/{count})"
-            report = sub_progress(progress, index / count, (index + 1) / count, label)
-            image = operation.function(image, params, report, cancel)
+        with recording_models() as ran:  # the code that runs a model records it: Enhance skips what it need not do
+            for index, (operation, params) in enumerate(parsed):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                label = operation.title if count == 1 else f"{operation.title} ({index + 1}/{count})"
+                report = sub_progress(progress, index / count, (index + 1) / count, label)
+                image = operation.function(image, params, report, cancel)
         if progress is not None:
             progress(1.0, "done")
-        return image
-
-
-def enhance_pipeline(scale: int = 2, device: str = "auto", tile: int | None = None) -> Pipeline:
-    """The one-click pipeline the GUI's Enhance button and `imagestudio enhance` run."""
-    return Pipeline([Step.of("enhance", EnhanceParams(scale=scale, device=device, tile=tile))])
+        return PipelineRun(image, steps, tuple(ran))

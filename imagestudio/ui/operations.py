@@ -1,20 +1,19 @@
 """What the Enhance menu offers and how one edit runs: core pipeline steps with their models pinned.
 
-No widgets here. An edit is a list of core `Step`s; before running, each step's model is resolved to a named model so
-the history records exactly what ran (name and sha256) and can be replayed elsewhere as a Pipeline preset.
+No widgets here. An edit is a list of core `Step`s, run by the core in one call that pins each step's model to a
+named one and reports what really ran, so the history records exactly that (name and sha256) and can be replayed
+elsewhere as a Pipeline preset. Which models an operation takes is the core's to say (`Operation.models`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from imagestudio.core.errors import ModelNotFoundError
 from imagestudio.core.image import Image
-from imagestudio.core.models import ModelCard, default_model, find_model
-from imagestudio.core.models_ran import recording_models
-from imagestudio.core.pipeline import Pipeline, Step
+from imagestudio.core.ops import ModelSlot
+from imagestudio.core.pipeline import OPERATIONS, Pipeline, Step
 from imagestudio.core.progress import CancelToken, Progress
 from imagestudio.ui.display import DisplayImage, build_display
 
@@ -28,34 +27,39 @@ class OperationSpec:
     title: str
     tip: str
     shortcut: str
-    task: str | None  # the model task offered in its options (None: Enhance picks several)
-    scale: int = 1
     fixed: dict[str, Any] = field(default_factory=dict)  # parameters the entry itself sets
-    has_strength: bool = False
+
+    def _model_slot(self) -> ModelSlot | None:
+        """The one model its options offer a choice of (None: Enhance picks several), as the core declares it."""
+        params = OPERATIONS[self.op].params_type(**self.fixed)
+        return next((slot for slot in OPERATIONS[self.op].models(params) if slot.field == "model"), None)
+
+    @property
+    def task(self) -> str | None:
+        slot = self._model_slot()
+        return None if slot is None else slot.task
+
+    @property
+    def scale(self) -> int:
+        slot = self._model_slot()
+        return 1 if slot is None else slot.scale
+
+    @property
+    def has_strength(self) -> bool:
+        return any(f.name == "strength" for f in dataclasses.fields(OPERATIONS[self.op].params_type))
 
 
 OPERATION_SPECS: tuple[OperationSpec, ...] = (
     OperationSpec("enhance", "enhance", "Enhance", "One click: brighten if dark, denoise as needed, upscale",
-                  "Ctrl+E", None),
+                  "Ctrl+E"),
     OperationSpec("upscale2", "upscale", "Upscale ×2", "Double the size with a super-resolution model",
-                  "Ctrl+Alt+2", "upscale", 2, {"scale": 2}),
+                  "Ctrl+Alt+2", {"scale": 2}),
     OperationSpec("upscale4", "upscale", "Upscale ×4", "Four times the size with a super-resolution model",
-                  "Ctrl+Alt+4", "upscale", 4, {"scale": 4}),
-    OperationSpec("denoise", "denoise", "Denoise", "Remove sensor and compression noise",
-                  "Ctrl+Alt+D", "denoise", 1, has_strength=True),
-    OperationSpec("lowlight", "lowlight", "Low light", "Brighten an under-exposed photo",
-                  "Ctrl+Alt+L", "lowlight", 1, has_strength=True),
+                  "Ctrl+Alt+4", {"scale": 4}),
+    OperationSpec("denoise", "denoise", "Denoise", "Remove sensor and compression noise", "Ctrl+Alt+D"),
+    OperationSpec("lowlight", "lowlight", "Low light", "Brighten an under-exposed photo", "Ctrl+Alt+L"),
 )
 SPECS_BY_KEY = {spec.key: spec for spec in OPERATION_SPECS}
-
-# For each operation: the params fields that name a model, with the task and scale that model must have.
-_MODEL_FIELDS: dict[str, Callable[[dict[str, Any]], list[tuple[str, str, int]]]] = {
-    "upscale": lambda p: [("model", "upscale", int(p.get("scale", 4)))],
-    "denoise": lambda p: [("model", "denoise", 1)],
-    "lowlight": lambda p: [("model", "lowlight", 1)],
-    "enhance": lambda p: ([("upscale_model", "upscale", int(p.get("scale", 2)))] if int(p.get("scale", 2)) > 1
-                          else []) + [("denoise_model", "denoise", 1), ("lowlight_model", "lowlight", 1)],
-}
 
 
 @dataclass(frozen=True)
@@ -90,33 +94,15 @@ class EditOutcome:
     record: EditRecord
 
 
-def pin_models(step: Step) -> tuple[Step, list[ModelCard]]:
-    """A copy of `step` with every parameter spelled out and its model fields naming the models that will run."""
-    params = step.parsed_params().to_dict()  # validated; defaults written out so a replay cannot drift
-    cards = []
-    for field_name, task, scale in _MODEL_FIELDS.get(step.op, lambda p: [])(params):
-        chosen = params.get(field_name)
-        try:
-            card = find_model(chosen) if chosen else default_model(task, scale)
-        except ModelNotFoundError:
-            if chosen or step.op != "enhance":
-                raise
-            continue  # Enhance skips a step it has no model for only when the step is not needed; it will say
-        params[field_name] = card.name
-        cards.append(card)
-    return Step(step.op, params), cards
-
-
 def run_edit(image: Image, label: str, steps: list[Step], progress: Progress, cancel: CancelToken) -> EditOutcome:
-    """Runs on a worker thread: resolve models, run the pipeline, build the display for the canvas."""
-    pinned = [pin_models(step)[0] for step in steps]
-    with recording_models() as ran:  # the core records what really ran: Enhance skips steps it does not need
-        result = Pipeline(pinned).run(image, progress, cancel)
+    """Runs on a worker thread: one core run (models pinned, what ran reported), then the display for the canvas."""
+    run = Pipeline(steps).run(image, progress, cancel, pin=True)
     cancel.raise_if_cancelled()
     progress(1.0, "preparing the view")
-    display = build_display(result)
-    uses = tuple(ModelUse(r.card.name, r.card.title, r.card.sha256, r.provider, r.device, r.notice) for r in ran)
-    return EditOutcome(result, display, EditRecord(label, tuple(pinned), uses))
+    display = build_display(run.image)
+    uses = tuple(ModelUse(r.card.name, r.card.title, r.card.sha256, r.provider, r.device, r.notice)
+                 for r in run.models)
+    return EditOutcome(run.image, display, EditRecord(label, run.steps, uses))
 
 
 def _device_word(model: ModelUse) -> str:

@@ -6,10 +6,11 @@ import numpy as np
 import onnx_models
 import pytest
 
+from imagestudio.core.batch import load_pipeline
 from imagestudio.core.errors import Cancelled, PipelineError
 from imagestudio.core.image import load_image
 from imagestudio.core.ops import DenoiseParams, EnhanceParams, UpscaleParams
-from imagestudio.core.pipeline import OPERATIONS, Pipeline, Step, enhance_pipeline
+from imagestudio.core.pipeline import OPERATIONS, Pipeline, Step
 from imagestudio.core.progress import CancelToken
 
 
@@ -71,11 +72,13 @@ def test_run_applies_steps_in_order(models, model_dirs, bundled_upscalers, photo
     models("blur", "denoise.onnx", model_dirs["bundled"], metadata=onnx_models.card("denoise", "denoise", 1))
     image = load_image(photo)
     reports: list[tuple[float, str]] = []
-    result = Pipeline([Step.of("denoise"), Step.of("upscale", UpscaleParams(scale=2))]).run(
+    run = Pipeline([Step.of("denoise"), Step.of("upscale", UpscaleParams(scale=2))]).run(
         image, lambda f, m: reports.append((f, m))
     )
     expected = np.repeat(np.repeat(onnx_models.blur_reference(image.rgb), 2, 0), 2, 1)
-    np.testing.assert_allclose(result.rgb, expected, atol=1e-5)
+    np.testing.assert_allclose(run.image.rgb, expected, atol=1e-5)
+    assert [r.card.name for r in run.models] == ["denoise", "upscale-x2"]  # what ran, in order, from the core
+    assert all(r.provider == "CPUExecutionProvider" for r in run.models)
     fractions = [f for f, _ in reports]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any(m.startswith("Denoise (1/2): ") for _, m in reports)
@@ -90,7 +93,28 @@ def test_run_checks_cancel_between_steps(bundled_upscalers, photo):
 
 
 def test_enhance_pipeline_is_one_enhance_step():
-    pipeline = enhance_pipeline()
+    pipeline = load_pipeline("enhance")
     assert [step.op for step in pipeline.steps] == ["enhance"]
     assert pipeline.steps[0].parsed_params() == EnhanceParams(scale=2)
-    assert enhance_pipeline(scale=4, device="cpu").steps[0].params["scale"] == 4
+    assert load_pipeline("enhance-x4").steps[0].params["scale"] == 4
+
+
+def test_operations_declare_their_models():
+    upscale = OPERATIONS["upscale"].models(UpscaleParams(scale=2, model="mine"))
+    assert [(s.field, s.chosen, s.task, s.scale, s.needed) for s in upscale] == [("model", "mine", "upscale", 2, True)]
+    assert [s.needed for s in Step.of("denoise", DenoiseParams(strength=0.0)).models()] == [False]
+    # Enhance: upscaling always runs; denoise and low light only when the photo needs them.
+    enhance = Step.of("enhance", EnhanceParams(scale=4)).models()
+    assert [(s.field, s.task, s.scale, s.needed) for s in enhance] == [
+        ("upscale_model", "upscale", 4, True), ("denoise_model", "denoise", 1, None),
+        ("lowlight_model", "lowlight", 1, None)]
+    assert [s.field for s in Step.of("enhance", EnhanceParams(scale=1)).models()] == ["denoise_model", "lowlight_model"]
+
+
+def test_pinned_run_names_the_models_that_ran(bundled_upscalers, photo):
+    run = Pipeline([Step.of("upscale", UpscaleParams(scale=2))]).run(load_image(photo), pin=True)
+    assert run.steps[0].params["model"] == "upscale-x2"
+    assert run.steps[0].params["tile"] is None  # every parameter spelled out: a replay cannot drift
+    assert [r.card.name for r in run.models] == ["upscale-x2"]
+    unpinned = Pipeline([Step.of("upscale", UpscaleParams(scale=2))]).run(load_image(photo))
+    assert unpinned.steps[0].params["model"] is None

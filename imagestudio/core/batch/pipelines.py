@@ -9,7 +9,7 @@ from pathlib import Path
 
 from imagestudio.core import bounded_json
 from imagestudio.core.errors import ModelNotFoundError, PipelineError
-from imagestudio.core.models import ModelCard, default_model, find_model
+from imagestudio.core.models import ModelCard
 from imagestudio.core.ops import DenoiseParams, EnhanceParams, LowlightParams, UpscaleParams
 from imagestudio.core.pipeline import MAX_JSON_CHARS, Pipeline, Step
 from imagestudio.core.runtime import DEVICES
@@ -54,22 +54,6 @@ def with_device(pipeline: Pipeline, device: str) -> Pipeline:
     return Pipeline([Step(step.op, {**step.params, "device": device}) for step in pipeline.steps])
 
 
-def _needed(step: Step) -> list[tuple[str | None, str, int, bool]]:
-    """(chosen model, task, scale, required) for each model a step may run."""
-    params = step.parsed_params().to_dict()
-    if step.op == "upscale":
-        return [(params["model"], "upscale", int(params["scale"]), True)]
-    if step.op in ("denoise", "lowlight"):
-        return [(params["model"], step.op, 1, params["strength"] > 0)]
-    if step.op == "enhance":
-        scale = int(params["scale"])
-        # Enhance looks these up only when the photo needs them: missing ones fail per file, not up front.
-        upscale = [(params["upscale_model"], "upscale", scale, True)] if scale > 1 else []
-        return upscale + [(params["denoise_model"], "denoise", 1, False),
-                          (params["lowlight_model"], "lowlight", 1, False)]
-    return []
-
-
 def pipeline_models(pipeline: Pipeline) -> list[ModelCard]:
     """The models the pipeline will use, checked before a batch starts: a missing required model fails the whole
     batch at once (ModelNotFoundError) rather than every file in turn."""
@@ -77,11 +61,12 @@ def pipeline_models(pipeline: Pipeline) -> list[ModelCard]:
         raise PipelineError("the pipeline has no steps: there is nothing to do to the images")
     cards: list[ModelCard] = []
     for step in pipeline.steps:
-        for chosen, task, scale, required in _needed(step):
+        # Models the photo decides on (Enhance's) or that will not run (strength 0) fail per file, not up front.
+        for slot in step.models():
             try:
-                card = find_model(chosen) if chosen else default_model(task, scale)
+                card = slot.card()
             except ModelNotFoundError:
-                if required or chosen:
+                if slot.needed or slot.chosen:
                     raise
                 continue
             if card not in cards:

@@ -256,7 +256,7 @@ class BatchRunner:
         self._status(force=True, file_fraction=0.0, message=f"processing {planned.input_rel}")
         try:
             self._wait_running()
-            result = self.spec.pipeline.run(item.image, progress, self.cancel)
+            result = self.spec.pipeline.run(item.image, progress, self.cancel).image
         except Cancelled:
             return
         except ImageStudioError as exc:

@@ -1,6 +1,6 @@
 """Image operations: plain functions `(image, params, progress=None, cancel=None) -> Image`, no Qt."""
 
-from imagestudio.core.ops._common import OpParams
+from imagestudio.core.ops._common import ModelSlot, OpParams
 from imagestudio.core.ops.denoise import DenoiseParams, denoise
 from imagestudio.core.ops.enhance import EnhanceParams, enhance
 from imagestudio.core.ops.lowlight import LowlightParams, lowlight
@@ -10,6 +10,7 @@ __all__ = [
     "DenoiseParams",
     "EnhanceParams",
     "LowlightParams",
+    "ModelSlot",
     "OpParams",
     "UpscaleParams",
     "denoise",

@@ -1,9 +1,10 @@
-"""What every model operation shares: parameter dataclasses, model choice, progress slices, alpha handling."""
+"""What every model operation shares: parameter dataclasses, the models they declare, model choice, progress
+slices, alpha handling."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 from PIL import Image as PILImage
@@ -18,6 +19,23 @@ from imagestudio.core.tiling import run_model_tiled
 ParamsT = TypeVar("ParamsT", bound="OpParams")
 
 
+@dataclasses.dataclass(frozen=True)
+class ModelSlot:
+    """One model an operation may run with its parameters: the field that names it, and what it must do."""
+
+    field: str  # the parameter naming the model ("model", "upscale_model"...)
+    chosen: str | None  # its value: a model name or .onnx path; None: the task's default
+    task: str
+    scale: int
+    # True: the operation runs it; False: not with these parameters (strength 0); None: the operation decides
+    # from the photo (Enhance), and says so when it has no model for a step it needs.
+    needed: bool | None
+
+    def card(self) -> ModelCard:
+        """The chosen model, or the task's default; ModelNotFoundError when there is none."""
+        return find_model(self.chosen) if self.chosen else default_model(self.task, self.scale)
+
+
 @dataclasses.dataclass
 class OpParams:
     """Base of every operation's parameters: plain JSON-friendly values, validated on construction."""
@@ -27,6 +45,10 @@ class OpParams:
 
     def validate(self) -> None:
         """Raises PipelineError naming the bad value; subclasses extend it."""
+
+    def models(self) -> list[ModelSlot]:
+        """The models the operation may run with these parameters."""
+        return []
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -108,6 +130,7 @@ def resize_alpha(alpha: np.ndarray, width: int, height: int) -> np.ndarray:
 class SameSizeParams(OpParams):
     """Parameters of a same-size (×1) model operation: denoise, low-light."""
 
+    TASK: ClassVar[str]  # the model task, set by each operation
     strength: float = 1.0  # 0: untouched, 1: the model's output
     model: str | None = None  # a model name or .onnx path; None: the task's default
     device: str = "auto"
@@ -117,6 +140,9 @@ class SameSizeParams(OpParams):
         check_strength(self.strength)
         check_model_name(self.model)
         check_device_and_tile(self.device, self.tile)
+
+    def models(self) -> list[ModelSlot]:
+        return [ModelSlot("model", self.model, self.TASK, 1, self.strength > 0)]
 
 
 def same_size_model_op(

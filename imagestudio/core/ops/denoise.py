@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from imagestudio.core.image import Image
 from imagestudio.core.ops._common import SameSizeParams, same_size_model_op
@@ -11,7 +12,7 @@ from imagestudio.core.progress import CancelToken, Progress
 
 @dataclass
 class DenoiseParams(SameSizeParams):
-    pass
+    TASK: ClassVar[str] = "denoise"
 
 
 def denoise(

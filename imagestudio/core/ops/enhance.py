@@ -8,6 +8,7 @@ from imagestudio.core.errors import PipelineError
 from imagestudio.core.image import Image
 from imagestudio.core.imageio.shot_info import iso_from_exif
 from imagestudio.core.ops._common import (
+    ModelSlot,
     OpParams,
     check_device_and_tile,
     check_model_name,
@@ -38,6 +39,12 @@ class EnhanceParams(OpParams):
         check_device_and_tile(self.device, self.tile)
         for field in ("upscale_model", "denoise_model", "lowlight_model"):
             check_model_name(getattr(self, field), field)
+
+    def models(self) -> list[ModelSlot]:
+        # Low light and denoise run only when the photo needs them: a missing model fails that photo, not the job.
+        upscale = [ModelSlot("upscale_model", self.upscale_model, "upscale", self.scale, True)] if self.scale > 1 else []
+        return upscale + [ModelSlot("denoise_model", self.denoise_model, "denoise", 1, None),
+                          ModelSlot("lowlight_model", self.lowlight_model, "lowlight", 1, None)]
 
 
 def enhance(

@@ -4,6 +4,7 @@ blends with the input."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from imagestudio.core.progress import CancelToken, Progress
 
 @dataclass
 class LowlightParams(SameSizeParams):
-    pass
+    TASK: ClassVar[str] = "lowlight"
 
 
 def lowlight(

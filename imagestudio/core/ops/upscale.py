@@ -9,6 +9,7 @@ import numpy as np
 from imagestudio.core.errors import PipelineError
 from imagestudio.core.image import Image
 from imagestudio.core.ops._common import (
+    ModelSlot,
     OpParams,
     check_device_and_tile,
     check_model_name,
@@ -34,6 +35,9 @@ class UpscaleParams(OpParams):
             raise PipelineError(f"upscale scale must be 2 or 4, not {self.scale!r}")
         check_model_name(self.model)
         check_device_and_tile(self.device, self.tile)
+
+    def models(self) -> list[ModelSlot]:
+        return [ModelSlot("model", self.model, "upscale", self.scale, True)]
 
 
 def upscale(
