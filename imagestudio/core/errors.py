@@ -39,8 +39,16 @@ class DeviceError(ImageStudioError):
     """The requested execution device cannot be used."""
 
 
+class DeviceOutOfMemoryError(DeviceError):
+    """The execution provider ran out of memory; tiling reacts by halving the tile, then by moving to the CPU."""
+
+
 class PipelineError(ImageStudioError):
     """A pipeline description (JSON preset, history) is malformed or names an unknown operation."""
+
+
+class BatchError(ImageStudioError):
+    """A batch job is set up wrongly (missing input folder, unsafe name template...); nothing was written."""
 
 
 class Cancelled(ImageStudioError):

@@ -6,7 +6,6 @@ PyInstaller bundle) and the user's (platformdirs). A user model shadows a bundle
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -18,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
 
-import platformdirs
-
+from imagestudio.core.app_dirs import platform_data_dir
 from imagestudio.core.card_values import (
     MAX_TITLE_CHARS,
     card_channel_order,
@@ -33,6 +31,7 @@ from imagestudio.core.card_values import (
     shown,
 )
 from imagestudio.core.errors import ModelError, ModelNotFoundError, UnsupportedModelError
+from imagestudio.core.hashing import file_sha256
 from imagestudio.core.model_probe import probe_model
 from imagestudio.core.onnx_metadata import read_metadata_props
 from imagestudio.core.runtime import get_session
@@ -119,7 +118,7 @@ def user_models_dir() -> Path:
     override = os.environ.get(USER_DIR_ENV)
     if override:
         return Path(override)
-    return Path(platformdirs.user_data_dir("ImageStudio", appauthor=False)) / "models"
+    return platform_data_dir() / "models"
 
 
 _cards: dict[tuple[str, int, int, str], ModelCard | ModelError] = {}
@@ -223,14 +222,10 @@ def _task_from_probe(path: Path, scale: int) -> str:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as file:
-            for chunk in iter(lambda: file.read(1 << 20), b""):
-                digest.update(chunk)
+        return file_sha256(path)
     except OSError as exc:
         raise ModelError(f"model file {shown(path.name, 80)} cannot be read: {exc.strerror or exc}") from None
-    return digest.hexdigest()
 
 
 def _cards_in(folder: Path, source: str) -> list[ModelCard]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from imagestudio.core.errors import DeviceError, ModelError, UnsupportedModelError
+from imagestudio.core.errors import DeviceError, DeviceOutOfMemoryError, ModelError, UnsupportedModelError
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,6 @@ _OOM_MARKERS = (
     "bad_alloc",
     "available memory",
 )
-
-
-class DeviceOutOfMemoryError(DeviceError):
-    """The execution provider ran out of memory; tiling reacts by halving the tile, then by moving to the CPU."""
 
 
 @dataclass

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from imagestudio.core.errors import DeviceError, ModelError, NotEnoughMemoryError
+from imagestudio.core.errors import DeviceError, DeviceOutOfMemoryError, ModelError, NotEnoughMemoryError
 from imagestudio.core.model_probe import check_image_model_signature
 from imagestudio.core.models import ModelCard
 from imagestudio.core.models_ran import record_model_run
 from imagestudio.core.progress import CancelToken, Progress
-from imagestudio.core.runtime import DeviceOutOfMemoryError, ModelSession, get_session
+from imagestudio.core.runtime import ModelSession, get_session
 
 DEFAULT_BLEND = 8
 AUTO_TILE = {"cuda": 1024, "cpu": 512}

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-import platformdirs
 
+from imagestudio.core.app_dirs import platform_data_dir
 from imagestudio.core.image import Image, ImageMeta, to_uint16
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def user_data_dir() -> Path:
     override = os.environ.get(DATA_DIR_ENV)
     if override:
         return Path(override)
-    return Path(platformdirs.user_data_dir("ImageStudio", appauthor=False))
+    return platform_data_dir()
 
 
 def autosave_root() -> Path:

@@ -25,8 +25,7 @@ from PIL import Image as PILImage
 
 from imagestudio.core import bounded_json
 from imagestudio.core.batch import OutputRule, load_pipeline
-from imagestudio.core.batch.errors import BatchError
-from imagestudio.core.errors import DeviceError, PipelineError
+from imagestudio.core.errors import BatchError, DeviceError, PipelineError
 from imagestudio.core.pipeline import Pipeline
 from imagestudio.core.runtime import THREADS_ENV, cpu_count, thread_count
 

@@ -42,7 +42,7 @@ from imagestudio.core.batch import (
     load_pipeline,
     plan_batch,
 )
-from imagestudio.core.batch.errors import BatchError
+from imagestudio.core.errors import BatchError
 
 
 @pytest.fixture

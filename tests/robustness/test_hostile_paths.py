@@ -18,7 +18,7 @@ import pytest
 from hostile_helpers import assert_one_line_error, cli, photo, state, temporaries
 
 from imagestudio.core.batch import MANIFEST_NAME, BatchSpec, load_pipeline, run_batch
-from imagestudio.core.batch.errors import BatchError
+from imagestudio.core.errors import BatchError
 
 
 @pytest.fixture

@@ -175,7 +175,7 @@ def test_a_manifest_line_cut_short_by_a_full_disk_is_removed(tmp_path) -> None:
     """write() on a full disk stores what fits in the last page and returns a short count: a torn line that
     would otherwise swallow the next record. The manifest must keep whole lines only."""
     from imagestudio.core.batch import Manifest
-    from imagestudio.core.batch.errors import BatchError
+    from imagestudio.core.errors import BatchError
 
     with small_disk(tmp_path / "out", size_kb=16) as out:
         manifest = Manifest(out)

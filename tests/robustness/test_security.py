@@ -21,7 +21,7 @@ import pytest
 from PIL import Image as PILImage
 
 from imagestudio.core.batch import SKIP, BatchSpec, OutputRule, load_pipeline, plan_batch, run_batch
-from imagestudio.core.batch.errors import BatchError
+from imagestudio.core.errors import BatchError
 
 REPO = Path(__file__).resolve().parents[2]
 

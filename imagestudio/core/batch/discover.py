@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from imagestudio.core.batch.errors import BatchError
+from imagestudio.core.errors import BatchError
 from imagestudio.core.image import SUPPORTED_SUFFIXES
 
 

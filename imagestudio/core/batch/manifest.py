@@ -26,9 +26,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 from imagestudio.core import bounded_json
-from imagestudio.core.batch.errors import BatchError
 from imagestudio.core.batch.naming import OutputRule
 from imagestudio.core.batch.pipelines import pipeline_models
+from imagestudio.core.errors import BatchError
+from imagestudio.core.hashing import file_sha256
 from imagestudio.core.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -51,14 +52,6 @@ class ManifestEntry:
     pipeline_sha256: str
     output: str  # relative to the output folder
     finished: str  # ISO time
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def pipeline_hash(pipeline: Pipeline, rule: OutputRule) -> str:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from imagestudio.core.batch.errors import BatchError
+from imagestudio.core.errors import BatchError
 from imagestudio.core.file_names import NameLimits, name_problem
 from imagestudio.core.imageio.formats import SUFFIX_FORMATS
 

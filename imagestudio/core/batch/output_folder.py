@@ -9,8 +9,8 @@ import stat
 from contextlib import suppress
 from pathlib import Path, PurePosixPath
 
-from imagestudio.core.batch.errors import BatchError
 from imagestudio.core.batch.naming import inside
+from imagestudio.core.errors import BatchError
 
 
 def identity(folder: Path) -> tuple[int, int] | None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from imagestudio.core.batch.discover import Ignored, SourceFile, discover
-from imagestudio.core.batch.errors import BatchError
 from imagestudio.core.batch.manifest import MANIFEST_NAME, Manifest, ManifestEntry
 from imagestudio.core.batch.naming import OutputRule, free_name, inside, is_renamed
+from imagestudio.core.errors import BatchError
 from imagestudio.core.file_names import NameLimits, limits, name_problem
 from imagestudio.core.image import DEFAULT_MAX_PIXELS
 from imagestudio.core.pipeline import Pipeline

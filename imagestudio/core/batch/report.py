@@ -8,8 +8,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from imagestudio.core.batch.errors import BatchError
 from imagestudio.core.batch.manifest import MANIFEST_NAME
+from imagestudio.core.errors import BatchError
 from imagestudio.core.file_names import name_problem
 from imagestudio.core.imageio.atomic import atomic_write
 
