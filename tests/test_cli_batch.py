@@ -158,7 +158,7 @@ def test_generate_without_models_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_batch_and_generate_never_load_qt() -> None:
-    code = ("from imagestudio.cli import build_parser; import imagestudio.cli_batch, imagestudio.cli_generate; "
+    code = ("from imagestudio.cli import build_parser; import imagestudio.cli.batch, imagestudio.cli.generate; "
             "build_parser().parse_args(['batch', 'a', 'b']); import sys; "
             "assert 'PySide6' not in sys.modules and 'torch' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -5,7 +5,7 @@
     imagestudio generate --blend 7 12                       the same between two GAN seeds (exact latents)
     imagestudio generate --vary photo.png -n 8 --strength 0.3
 
-Registered into cli.build_parser() by `register`; no Qt. A file name names its seed, so any image can be made again.
+Registered into the CLI's parser by `register`; no Qt. A file name names its seed, so any image can be made again.
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ import sys
 import time
 from pathlib import Path
 
+from imagestudio.cli.console import NoticeHandler, ProgressBar, cancel_on_sigint
+from imagestudio.cli.options import path_text, same_file, strength
 from imagestudio.core.errors import ImageSaveError
 from imagestudio.core.file_names import name_problem
 from imagestudio.core.image import Image, load_image, save_image
 from imagestudio.core.ops.generate import generate, interpolate, variations
+from imagestudio.core.progress import CancelToken
 from imagestudio.core.runtime import DEVICES, expected_provider
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    from imagestudio.cli import _strength, path_text  # the CLI module imports this one
-
     parser = commands.add_parser(
         "generate", help="new images from the GAN, blends and variations",
         description="Generate images with the bundled GAN (default), blend two images or seeds (--blend), or make "
@@ -37,7 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("-n", "--count", type=_count, default=16, help="images to make (default: 16)")
     parser.add_argument("--seed", type=_seed, default=0, help="first seed (default: 0)")
     parser.add_argument("--steps", type=_steps, default=8, help="frames of a blend, both ends included (default: 8)")
-    parser.add_argument("--strength", type=_strength, default=0.3,
+    parser.add_argument("--strength", type=strength, default=0.3,
                         help="how far variations move from the image, 0..1 (default: 0.3)")
     parser.add_argument("-o", "--output", default=".", metavar="OUTDIR", type=path_text,
                         help="folder to write (default: .)")
@@ -93,15 +94,8 @@ def _check_targets(args: argparse.Namespace, targets: list[Path]) -> None:
     inputs += [Path(args.vary)] if args.vary else []
     for source in inputs:
         for target in targets:
-            if os.path.realpath(target) == os.path.realpath(source) or _same_file(target, source):
+            if os.path.realpath(target) == os.path.realpath(source) or same_file(target, source):
                 raise ImageSaveError(f"{target} is an input of this run ({source}); choose another -o folder")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except (OSError, ValueError):
-        return False
 
 
 def _targets(args: argparse.Namespace, count: int) -> list[Path]:
@@ -117,10 +111,7 @@ def _targets(args: argparse.Namespace, count: int) -> list[Path]:
     return [folder / name for name in names]
 
 
-def run(args: argparse.Namespace, notices) -> int:  # noqa: ANN001 - cli._NoticeHandler, imported lazily
-    from imagestudio.cli import ProgressBar, _cancel_on_sigint  # the CLI module imports this one
-    from imagestudio.core.progress import CancelToken
-
+def run(args: argparse.Namespace, notices: NoticeHandler) -> int:
     count = args.steps if args.blend else args.count
     targets = _targets(args, count)
     _check_targets(args, targets)
@@ -138,7 +129,7 @@ def run(args: argparse.Namespace, notices) -> int:  # noqa: ANN001 - cli._Notice
     token = CancelToken()
     started = time.monotonic()
     vae = {"encoder": args.encoder, "decoder": args.decoder}
-    with _cancel_on_sigint(token):
+    with cancel_on_sigint(token):
         if args.blend:
             a, b = (_seed_or_image(text) for text in args.blend)
             images = interpolate(a, b, args.steps, model=args.model, **vae, device=args.device, progress=bar,

@@ -1,6 +1,6 @@
 """`imagestudio batch IN_DIR OUT_DIR`: a folder through a pipeline, with preview (--dry-run), resume and a report.
 
-Registered into cli.build_parser() by `register`; no Qt. Exit codes: 0 all files fine, 1 some files failed (the
+Registered into the CLI's parser by `register`; no Qt. Exit codes: 0 all files fine, 1 some files failed (the
 run still finished the others), 2 a mistake in the command, 130 cancelled and 143 stopped by SIGTERM (rerun with
 --resume to continue). Every path given is checked before any work: `--report` may not be an input, an output or
 the manifest of the run.
@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from imagestudio.cli.console import NoticeHandler, ProgressBar, cancel_on_sigint
+from imagestudio.cli.options import add_max_megapixels_option, max_pixels, path_text
 from imagestudio.core.batch import (
     CONFLICT_RULES,
     DEFAULT_TEMPLATE,
@@ -36,8 +38,6 @@ EXIT_SOME_FAILED = 1
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    from imagestudio.cli import path_text  # the CLI module imports this one
-
     parser = commands.add_parser(
         "batch", help="process a whole folder of images through a pipeline",
         description="Run every image of IN_DIR through a pipeline into OUT_DIR (same sub-folders). Inputs are never "
@@ -64,7 +64,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="skip files an earlier run finished with the same input and pipeline (from the manifest)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
-    from imagestudio.cli import add_max_megapixels_option  # the CLI module imports this one
 
     add_max_megapixels_option(parser)
     parser.add_argument("--report", metavar="FILE.csv", type=path_text, help="write the per-file report as CSV")
@@ -87,15 +86,12 @@ def build_spec(args: argparse.Namespace) -> BatchSpec:
     rule = OutputRule(format=args.format, quality=args.quality, template=args.name, conflict=args.conflict)
     include = tuple(p for text in args.include for p in split_patterns(text))
     exclude = tuple(p for text in args.exclude for p in split_patterns(text))
-    from imagestudio.cli import max_pixels  # the CLI module imports this one
 
     return BatchSpec(Path(args.input_dir), Path(args.output_dir), pipeline, rule, recursive=args.recursive,
                      include=include, exclude=exclude, resume=args.resume, max_pixels=max_pixels(args))
 
 
-def run(args: argparse.Namespace, notices) -> int:  # noqa: ANN001 - cli._NoticeHandler, imported lazily
-    from imagestudio.cli import ProgressBar, _cancel_on_sigint  # the CLI module imports this one
-
+def run(args: argparse.Namespace, notices: NoticeHandler) -> int:
     plan = plan_batch(build_spec(args))
     if args.report is not None:  # before any work: the report may not replace a file of this run
         check_report_path(Path(args.report), plan.run_files(), created=plan.spec.output_dir)
@@ -109,7 +105,7 @@ def run(args: argparse.Namespace, notices) -> int:  # noqa: ANN001 - cli._Notice
         bar(status.fraction, _status_line(status))
 
     runner = BatchRunner(plan, on_status=on_status)
-    with _cancel_on_sigint(runner.cancel):
+    with cancel_on_sigint(runner.cancel):
         report = runner.run()
     bar.clear()
     print_report(report, expected_provider(args.device))
