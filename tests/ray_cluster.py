@@ -111,7 +111,10 @@ class LoopbackCluster:
         if self.client_port is not None:  # ray:// addresses: the head's client server (needs ray[client])
             command.append(f"--ray-client-server-port={client}")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-               "RAY_USAGE_STATS_ENABLED": "0", **self.env}
+               "RAY_USAGE_STATS_ENABLED": "0",
+               # Ray runs workers 15 nicer than itself: on a shared test machine they would starve behind
+               # everything else, and the tests measure correctness, not priority.
+               "RAY_worker_niceness": "0", **self.env}
         log = open(self.temp_dir + ".log", "wb")  # noqa: SIM115 - the supervisor's output
         self._supervisor = subprocess.Popen(
             [sys.executable, __file__, str(os.getpid()), self.temp_dir, *command], env=env, stdout=log,

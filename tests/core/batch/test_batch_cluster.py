@@ -194,8 +194,10 @@ def test_ctrl_c_cancels_the_cluster_run_and_keeps_finished_files(tmp_path: Path,
                                                                  slow_denoiser) -> None:
     photos(tmp_path / "in", 8)
     out = tmp_path / "out"
+    # Through the head's client server (ray://), the address a driver outside the cluster uses.
+    address = f"ray://127.0.0.1:{ray_cluster.client_port}" if ray_cluster.client_port else ray_cluster.address
     driver = subprocess.Popen([sys.executable, "-m", "imagestudio", "batch", str(tmp_path / "in"), str(out),
-                               "--pipeline", "denoise", "--cluster", ray_cluster.address],
+                               "--pipeline", "denoise", "--cluster", address],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + RUN_DEADLINE_S
     while not done_lines(out) and time.monotonic() < deadline and driver.poll() is None:
