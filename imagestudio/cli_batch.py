@@ -68,6 +68,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     add_max_megapixels_option(parser)
     parser.add_argument("--report", metavar="FILE.csv", type=path_text, help="write the per-file report as CSV")
+    parser.add_argument("--cluster", metavar="auto|HOST:PORT|ray://HOST:PORT", type=_cluster_address,
+                        help="run the files on a Ray cluster (needs imagestudio[cluster]; IN_DIR, OUT_DIR and the "
+                             "models on storage every node mounts at the same path); 'auto': the cluster this "
+                             "machine has joined")
     parser.add_argument("--dry-run", action="store_true", help="list each file and its output name; write nothing")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(handler=run, terminated_note="finished files are kept; rerun with --resume to continue")
@@ -80,6 +84,24 @@ def _format(text: str) -> str:
     if upper not in OUTPUT_FORMATS:
         raise argparse.ArgumentTypeError(f"unknown format '{text}'")
     return upper
+
+
+def _cluster_address(text: str) -> str:
+    from imagestudio.core.batch.cluster import ClusterError, check_address  # noqa: PLC0415 - only with --cluster
+
+    try:
+        return check_address(text)
+    except ClusterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _runner(plan: BatchPlan, cluster: str | None, on_status) -> BatchRunner:  # noqa: ANN001
+    if cluster is None:
+        return BatchRunner(plan, on_status=on_status)
+    from imagestudio.core.batch.cluster import ClusterOptions, ClusterRunner, import_ray  # noqa: PLC0415
+
+    import_ray()  # without the extra: one line, before any work
+    return ClusterRunner(plan, ClusterOptions(cluster), on_status=on_status)
 
 
 def build_spec(args: argparse.Namespace) -> BatchSpec:
@@ -108,11 +130,13 @@ def run(args: argparse.Namespace, notices) -> int:  # noqa: ANN001 - cli._Notice
     def on_status(status: BatchStatus) -> None:
         bar(status.fraction, _status_line(status))
 
-    runner = BatchRunner(plan, on_status=on_status)
+    runner = _runner(plan, args.cluster, on_status)
     with _cancel_on_sigint(runner.cancel):
         report = runner.run()
     bar.clear()
-    print_report(report, expected_provider(args.device))
+    where = expected_provider(args.device) if args.cluster is None else \
+        f"the Ray cluster {args.cluster} ({len(getattr(runner, 'workers_seen', ()))} worker processes)"
+    print_report(report, where)
     if args.report is not None:
         print(f"report: {report.to_csv(Path(args.report))}")
     if report.cancelled:

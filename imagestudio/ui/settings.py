@@ -57,6 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("batch/template", str, "", "Batch output name template."),
     Setting("batch/conflict", str, "", "Batch: what to do when the output exists."),
     Setting("batch/resume", bool, True, "Batch: skip files finished by an earlier run."),
+    Setting("batch/cluster", str, "", "Batch: the Ray cluster to run on (empty: this computer)."),
 )
 _BY_KEY = {setting.key: setting for setting in SETTINGS}
 DEVICES = ("auto", "cuda", "cpu")

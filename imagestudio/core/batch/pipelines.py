@@ -54,20 +54,35 @@ def with_device(pipeline: Pipeline, device: str) -> Pipeline:
     return Pipeline([Step(step.op, {**step.params, "device": device}) for step in pipeline.steps])
 
 
-def _needed(step: Step) -> list[tuple[str | None, str, int, bool]]:
-    """(chosen model, task, scale, required) for each model a step may run."""
+def step_models(step: Step) -> list[tuple[str, str | None, str, int, bool]]:
+    """(parameter, chosen model, task, scale, required) for each model a step may run."""
     params = step.parsed_params().to_dict()
     if step.op == "upscale":
-        return [(params["model"], "upscale", int(params["scale"]), True)]
+        return [("model", params["model"], "upscale", int(params["scale"]), True)]
     if step.op in ("denoise", "lowlight"):
-        return [(params["model"], step.op, 1, params["strength"] > 0)]
+        return [("model", params["model"], step.op, 1, params["strength"] > 0)]
     if step.op == "enhance":
         scale = int(params["scale"])
         # Enhance looks these up only when the photo needs them: missing ones fail per file, not up front.
-        upscale = [(params["upscale_model"], "upscale", scale, True)] if scale > 1 else []
-        return upscale + [(params["denoise_model"], "denoise", 1, False),
-                          (params["lowlight_model"], "lowlight", 1, False)]
+        upscale = [("upscale_model", params["upscale_model"], "upscale", scale, True)] if scale > 1 else []
+        return upscale + [("denoise_model", params["denoise_model"], "denoise", 1, False),
+                          ("lowlight_model", params["lowlight_model"], "lowlight", 1, False)]
     return []
+
+
+def step_model_cards(step: Step) -> list[tuple[str, ModelCard]]:
+    """(parameter, card) for each model the step will use; a missing optional model is left out, a missing
+    required one raises ModelNotFoundError."""
+    cards = []
+    for key, chosen, task, scale, required in step_models(step):
+        try:
+            card = find_model(chosen) if chosen else default_model(task, scale)
+        except ModelNotFoundError:
+            if required or chosen:
+                raise
+            continue
+        cards.append((key, card))
+    return cards
 
 
 def pipeline_models(pipeline: Pipeline) -> list[ModelCard]:
@@ -77,13 +92,7 @@ def pipeline_models(pipeline: Pipeline) -> list[ModelCard]:
         raise PipelineError("the pipeline has no steps: there is nothing to do to the images")
     cards: list[ModelCard] = []
     for step in pipeline.steps:
-        for chosen, task, scale, required in _needed(step):
-            try:
-                card = find_model(chosen) if chosen else default_model(task, scale)
-            except ModelNotFoundError:
-                if required or chosen:
-                    raise
-                continue
+        for _key, card in step_model_cards(step):
             if card not in cards:
                 cards.append(card)
     return cards
