@@ -180,3 +180,13 @@ def curve_reference(value: float, steps: int = 8) -> float:
     for _ in range(steps):
         value = value + alpha * value * (1 - value)
     return value
+
+
+def gain_curve(path: Path, metadata: dict[str, str] | None = None, gain_t: float = 0.0, mix_t: float = 0.0,
+               alpha: float = 0.0, steps: int = 2) -> Path:
+    """A "gain-curve" low-light model with constant maps: [t_gain, t_mix, α × steps] (a 1×1 conv, zero weights)."""
+    weight = np.zeros((2 + steps, 3, 1, 1), dtype=np.float32)
+    bias = np.array([gain_t, mix_t] + [alpha] * steps, dtype=np.float32)
+    node = helper.make_node("Conv", ["image", "gain_w", "gain_b"], ["output"])
+    inits = [numpy_helper.from_array(weight, "gain_w"), numpy_helper.from_array(bias, "gain_b")]
+    return _save(path, [node], inits, metadata, out_channels=2 + steps)

@@ -121,7 +121,7 @@ def validate_in_app(path: Path, task: str, scale: int) -> None:
     m = card.tile_multiple
     h, w = -(-(4 * m + 4) // m) * m, -(-(4 * m + 8) // m) * m  # small sizes on the model's multiple
     out = session.run(np.random.default_rng(0).random((1, 3, h, w), dtype=np.float32))
-    if card.output_kind == "curve":  # tone-curve parameters for the same small image, not pixels
+    if card.output_kind in ("curve", "gain-curve"):  # tone-curve parameters for the same small image, not pixels
         if out.shape[:1] + out.shape[2:] != (1, h, w):
             raise AssertionError(f"the app's runtime gave curve maps of shape {out.shape}")
         return

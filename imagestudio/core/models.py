@@ -89,8 +89,8 @@ class ModelCard:
     sha256: str
     probed: bool  # True when scale/tiling were learned by running the model rather than read from its card
     source: str = "file"  # "bundled" | "user" | "file"
-    # "image": the model outputs pixels; "curve": a low-light model that outputs tone-curve parameters for a small
-    # copy of the photo, applied at full resolution by core/ops/lowlight_curve.py
+    # "image": the model outputs pixels; "curve" / "gain-curve": a low-light model that outputs tone-curve (and
+    # exposure-gain) parameters for a small copy of the photo, applied at full resolution by core/ops/lowlight_curve.py
     output_kind: str = "image"
 
     @property
@@ -206,12 +206,12 @@ def _build_card(path: Path, meta: dict[str, str], source: str) -> ModelCard:
     )
 
 
-OUTPUT_KINDS = ("image", "curve")
+OUTPUT_KINDS = ("image", "curve", "gain-curve")
 
 
 def _output_kind(meta: dict[str, str], task: str, path: Path) -> str:
     kind = meta.get("output_kind", "image").strip().lower()
-    if kind not in OUTPUT_KINDS or (kind == "curve" and task != "lowlight"):
+    if kind not in OUTPUT_KINDS or (kind != "image" and task != "lowlight"):
         raise UnsupportedModelError(f"model {path.name} declares output_kind '{kind[:40]}', which ImageStudio "
                                     f"cannot use for {task or 'this task'}")
     return kind

@@ -123,7 +123,9 @@ def test_a_pooling_model_tiles_exactly_on_its_grid(model_files, height, width, t
 
 
 def test_tile_size_is_chosen_for_the_device_and_model():
-    assert choose_tile(None, "cpu", 8, 8, 1) == 512
+    assert choose_tile(None, "cpu", 8, 8, 1) == 1024  # a same-size model: output 1024 wide
+    assert choose_tile(None, "cpu", 8, 8, 1, scale=2) == 1024  # output 2048 wide
+    assert choose_tile(None, "cpu", 8, 8, 1, scale=4) == 512  # output 2048 wide, as before
     assert choose_tile(None, "cuda", 8, 8, 1) == 1024
     assert choose_tile(10, "cpu", 8, 8, 1) == 48  # at least twice the overlap of 2*8+8
     assert choose_tile(100, "cpu", 1, 8, 16) == 112  # rounded up to the model's multiple

@@ -9,6 +9,8 @@ channel, so colour saturation comes back with the brightness.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -35,6 +37,7 @@ class CurveNet(nn.Module):
     def __init__(self, feat: int = 32) -> None:
         super().__init__()
         self.feat = feat
+        out_channels = self.out_channels
         dil = (1, 2, 4, 8, 4, 2)
         layers: list[nn.Module] = []
         cin = 3
@@ -43,7 +46,7 @@ class CurveNet(nn.Module):
             cin = feat
         self.body = nn.Sequential(*layers)
         self.global_branch = nn.Sequential(nn.Linear(feat, feat), nn.ReLU(inplace=True))
-        self.out = nn.Conv2d(feat * 2, CURVE_STEPS, 3, padding=1)
+        self.out = nn.Conv2d(feat * 2, out_channels, 3, padding=1)
 
     def describe(self) -> str:
         return f"CurveNet(feat={self.feat}, steps={CURVE_STEPS})"
@@ -54,8 +57,43 @@ class CurveNet(nn.Module):
         return torch.tanh(self.out(torch.cat([f, g], 1)))
 
 
+MAX_GAIN_LOG = math.log(8.0)  # the gain map spans ×1/8 … ×8
+LUMA = (0.299, 0.587, 0.114)
+
+
+class GainCurveNet(CurveNet):
+    """CurveNet with two more maps: an exposure gain and a colour mix (the "gain-curve" output kind).
+
+    Map 0, t_g: gain g = exp(t_g·ln 8), multiplied into R, G and B alike — an exposure cut is undone exactly, with
+    every ratio between channels (so saturation) and every local contrast ratio (so detail) kept. Map 1, t_m: mix
+    m = (1 + t_m)/2 between the tone curve applied per channel (m = 1; restores colour a gamma cut exaggerated) and
+    the same curve applied to luma with the colour ratios kept (m = 0). Maps 2…: the curve's α, as in CurveNet.
+    The numpy twin the app runs is imagestudio/core/ops/lowlight_curve.py."""
+
+    output_kind = "gain-curve"
+    out_channels = 2 + CURVE_STEPS
+
+    def describe(self) -> str:
+        return f"GainCurveNet(feat={self.feat}, steps={CURVE_STEPS})"
+
+
+def apply_gain_curve(x: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
+    """x (N,3,H,W) in [0,1]; maps (N,2+steps,H,W) in [-1,1] at x's size."""
+    gain = torch.exp(maps[:, :1] * MAX_GAIN_LOG)
+    mix = (1 + maps[:, 1:2]) / 2
+    x = (x * gain).clamp(0, 1)
+    per_channel = apply_curve(x, maps[:, 2:])
+    weights = torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    luma = (x * weights).sum(1, keepdim=True)
+    lifted = apply_curve(luma, maps[:, 2:])
+    ratio_kept = (x * lifted / luma.clamp_min(1 / 255)).clamp(0, 1)
+    return mix * per_channel + (1 - mix) * ratio_kept
+
+
 def curve_enhance(model: CurveNet, dark: torch.Tensor, factor: int) -> torch.Tensor:
-    """What the app does, in torch for training: α at 1/factor resolution, upsampled, applied at full resolution."""
+    """What the app does, in torch for training: maps at 1/factor resolution, upsampled, applied at full resolution."""
     small = F.avg_pool2d(dark, factor)
-    alphas = F.interpolate(model(small).float(), size=dark.shape[2:], mode="bilinear", align_corners=False)
-    return apply_curve(dark, alphas)
+    maps = F.interpolate(model(small).float(), size=dark.shape[2:], mode="bilinear", align_corners=False)
+    if model.output_kind == "gain-curve":
+        return apply_gain_curve(dark, maps)
+    return apply_curve(dark, maps)

@@ -1,7 +1,7 @@
 """Low light by a tone curve predicted at low resolution (`archs/curve.py`), trained on synthetic under-exposure.
 
 Pairs: a well-exposed photo crop and the same crop darkened as a whole (exposure cut, gamma, shot/read noise). The
-network sees the dark crop at ¼ resolution; its α maps are upsampled and the curve is applied at full resolution, so
+network sees the dark crop at ¼ resolution; its maps (gain, colour mix, curve α) are upsampled and the curve is applied at full resolution, so
 the loss trains exactly what the app runs. A small smoothness term keeps the α maps free of texture.
 """
 
@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from training.archs.compact import ResidualCNN
-from training.archs.curve import CurveNet, curve_enhance
+from training.archs.curve import CurveNet, GainCurveNet, curve_enhance
 from training.data.degrade import to_tensor_batch
 from training.loop import train_supervised
 from training.tasks.common import photo_pools, psnr
@@ -22,6 +22,8 @@ NET_FACTOR = 4  # the network works at ¼ of the patch size
 
 def build_model(config: dict) -> nn.Module:
     m = config["model"]
+    if m.get("arch") == "gain-curve":
+        return GainCurveNet(feat=int(m["feat"]))
     if m.get("arch") == "curve":
         return CurveNet(feat=int(m["feat"]))
     return ResidualCNN(feat=int(m["feat"]), convs=int(m["convs"]))
@@ -89,7 +91,7 @@ def l1(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def train(config: dict, resume: bool = True) -> nn.Module:
     net = build_model(config)
     if not isinstance(net, CurveNet):
-        raise ValueError("lowlight training now trains the curve model: set model.arch = \"curve\"")
+        raise ValueError("lowlight training now trains the curve model: set model.arch = \"gain-curve\"")
     wrapper = CurveTrainer(net)
     train_photos, val_photos = photo_pools(config)
     size = int(config["train"]["patch"])

@@ -9,7 +9,7 @@ import numpy as np
 
 from imagestudio.core.image import Image
 from imagestudio.core.ops._common import SameSizeParams, resolve_model, same_size_model_op
-from imagestudio.core.ops.lowlight_curve import apply_curve_model
+from imagestudio.core.ops.lowlight_curve import CURVE_KINDS, apply_curve_model
 from imagestudio.core.progress import CancelToken, Progress
 
 
@@ -25,7 +25,7 @@ def lowlight(
     cancel: CancelToken | None = None,
 ) -> Image:
     card = resolve_model(params.model, "lowlight", 1)
-    if card.output_kind != "curve" or params.strength <= 0.0:
+    if card.output_kind not in CURVE_KINDS or params.strength <= 0.0:
         return same_size_model_op("lowlight", image, params, progress, cancel)
     alpha = None if image.alpha is None else image.alpha.copy()
     rgb = apply_curve_model(card, image.rgb, params.device, progress, cancel)

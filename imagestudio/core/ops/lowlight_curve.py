@@ -1,9 +1,11 @@
-"""Apply a curve low-light model: α maps predicted on a small copy of the photo, the curve on every full pixel.
+"""Apply a curve low-light model: maps predicted on a small copy of the photo, the curve on every full pixel.
 
-The model (training/archs/curve.py) outputs CURVE_STEPS maps α in [-1, 1] for a copy of the photo at most
-NET_SIDE pixels on its long side. Each map is upsampled bilinearly to the photo's size and applied in turn,
-x ← x + α·x·(1 − x), the same curve on R, G and B. Detail is never regenerated: a pixel's neighbours go through
-the same smooth curve, so edges and texture stay the photo's own. Memory: the photo plus one full-size map.
+The model (training/archs/curve.py) outputs maps in [-1, 1] for a copy of the photo at most NET_SIDE pixels on its
+long side; each is upsampled bilinearly to the photo's size. Output kind "curve": the maps are α₁…α_k, applied in
+turn, x ← x + α·x·(1 − x), the same curve on R, G and B. Output kind "gain-curve": map 0 is an exposure gain
+g = 8^t (the same on R, G and B), map 1 a mix m = (1 + t)/2 between that curve per channel and the curve on luma
+with the colour ratios kept, maps 2… the α. Detail is never regenerated: a pixel's neighbours go through the same
+smooth gain and curve, so edges and texture stay the photo's own. Memory: a few full-size planes beside the photo.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from imagestudio.core.progress import CancelToken, Progress
 from imagestudio.core.runtime import get_session
 
 NET_SIDE = 512  # the network judges exposure on a copy this size: global context, a fraction of a second
+MAX_GAIN_LOG = float(np.log(8.0))  # training/archs/curve.py's gain span, ×1/8 … ×8
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+CURVE_KINDS = ("curve", "gain-curve")
 
 
 def _small_copy(rgb: np.ndarray, multiple: int) -> np.ndarray:
@@ -37,11 +42,13 @@ def _upsample(alpha: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def curve_alphas(card: ModelCard, rgb: np.ndarray, device: str = "auto") -> np.ndarray:
-    """The model's α maps (steps, h, w) for a small copy of `rgb` (H, W, 3) in [0, 1]."""
+    """The model's maps (channels, h, w) for a small copy of `rgb` (H, W, 3) in [0, 1]."""
     session = get_session(card.path, device)
     small = _small_copy(rgb, card.tile_multiple)
     alphas = session.run(small)
-    if alphas.ndim != 4 or alphas.shape[0] != 1 or not 1 <= alphas.shape[1] <= 32 or alphas.shape[2:] != small.shape[2:]:
+    fewest = 3 if card.output_kind == "gain-curve" else 1
+    if (alphas.ndim != 4 or alphas.shape[0] != 1 or not fewest <= alphas.shape[1] <= 34
+            or alphas.shape[2:] != small.shape[2:]):
         raise ModelError(f"model {card.name} is a curve model but returned an array of shape {alphas.shape}")
     if not np.isfinite(alphas).all():
         raise ModelError(f"model {card.name} returned non-finite curve parameters")
@@ -49,18 +56,44 @@ def curve_alphas(card: ModelCard, rgb: np.ndarray, device: str = "auto") -> np.n
     return np.clip(alphas[0], -1.0, 1.0)
 
 
+def _apply_alphas(out: np.ndarray, alphas: np.ndarray, width: int, height: int, report) -> np.ndarray:
+    """x ← x + α·x·(1 − x) for each α map, in place on `out` (H, W, C)."""
+    for k in range(alphas.shape[0]):
+        a = _upsample(alphas[k], width, height)[..., None]
+        out += a * out * (1.0 - out)  # monotone in [0, 1] for |α| ≤ 1
+        report()
+    return out
+
+
 def apply_curve_model(card: ModelCard, rgb: np.ndarray, device: str = "auto", progress: Progress | None = None,
                       cancel: CancelToken | None = None) -> np.ndarray:
     """The brightened photo, float32 (H, W, 3) in [0, 1]."""
     height, width = rgb.shape[:2]
-    alphas = curve_alphas(card, rgb, device)
-    out = np.clip(rgb, 0.0, 1.0).astype(np.float32, copy=True)
-    steps = alphas.shape[0]
-    for k in range(steps):
+    maps = curve_alphas(card, rgb, device)
+    gain_curve = card.output_kind == "gain-curve"
+    steps = maps.shape[0] - 2 if gain_curve else maps.shape[0]
+    total, done = steps * (2 if gain_curve else 1), [0]
+
+    def report() -> None:
         if cancel is not None:
             cancel.raise_if_cancelled()
-        a = _upsample(alphas[k], width, height)[..., None]
-        out += a * out * (1.0 - out)  # monotone in [0, 1] for |α| ≤ 1
+        done[0] += 1
         if progress is not None:
-            progress((k + 1) / steps, f"tone curve step {k + 1} of {steps}")
-    return np.clip(out, 0.0, 1.0, out=out)
+            progress(done[0] / total, f"tone curve step {min(done[0], steps)} of {steps}")
+
+    out = np.clip(rgb, 0.0, 1.0).astype(np.float32, copy=True)
+    if not gain_curve:
+        return np.clip(_apply_alphas(out, maps, width, height, report), 0.0, 1.0, out=out)
+    out *= np.exp(_upsample(maps[0], width, height) * np.float32(MAX_GAIN_LOG))[..., None]
+    np.clip(out, 0.0, 1.0, out=out)
+    luma = (out @ LUMA)[..., None]
+    lifted = _apply_alphas(luma.copy(), maps[2:], width, height, report)
+    ratio_kept = out * (lifted / np.maximum(luma, np.float32(1 / 255)))
+    np.clip(ratio_kept, 0.0, 1.0, out=ratio_kept)
+    del luma, lifted
+    per_channel = _apply_alphas(out, maps[2:], width, height, report)
+    mix = ((1.0 + _upsample(maps[1], width, height)) * np.float32(0.5))[..., None]
+    per_channel -= ratio_kept  # m·P + (1 − m)·R, as R + m·(P − R), one plane fewer
+    per_channel *= mix
+    per_channel += ratio_kept
+    return np.clip(per_channel, 0.0, 1.0, out=per_channel)
