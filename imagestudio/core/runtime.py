@@ -291,8 +291,6 @@ def _create_session(path: Path, device: str, request: CpuRequest = CpuRequest())
             _log_notice_once(notice)
             cpu_session.notice = "; ".join(n for n in (notice, cpu_session.notice) if n)
         return cpu_session
-    if device == "cuda" and not want_cuda:
-        notice = f"CUDA was requested but cannot be used ({cuda_status().reason}); running on the CPU"
 
     try:
         session = _build(path, [(CUDA_PROVIDER, _CUDA_OPTIONS), CPU_PROVIDER], quiet=True)
