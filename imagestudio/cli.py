@@ -37,6 +37,7 @@ from imagestudio.core.pipeline import OPERATIONS
 from imagestudio.core.models_ran import recording_models
 from imagestudio.core.progress import CancelToken
 from imagestudio.core.runtime import DEVICES, get_session, thread_count
+from imagestudio.cli_runtime import add_runtime_options, apply_runtime_options, models_used
 
 PROG = "imagestudio"
 EXIT_USER_ERROR = 2
@@ -196,7 +197,7 @@ def _run_operation(args: argparse.Namespace, notices: _NoticeHandler) -> int:
         bar.clear()
         written = save_image(result, output)
     seconds = time.monotonic() - started
-    used = ", ".join(f"{r.card.name} on {r.provider}" for r in ran) or "no model (nothing needed doing)"
+    used = models_used(ran) or "no model (nothing needed doing)"
     print(f"wrote {written} ({result.width}×{result.height}) with {used} in {seconds:.1f} s")
     return 0
 
@@ -235,7 +236,9 @@ def _models(args: argparse.Namespace) -> int:
 
 def _provider_for(card: ModelCard, device: str) -> str:
     try:
-        return get_session(card.path, device).provider
+        session = get_session(card.path, device)
+        return session.provider + ("" if session.backend == "onnxruntime" and session.precision == "fp32"
+                                   else f" ({session.precision})")
     except ImageStudioError as exc:
         return f"unusable ({exc})"
 
@@ -246,6 +249,7 @@ def _add_run_options(parser: argparse.ArgumentParser, op: str) -> None:
                         help=f"file to write (default: <stem>_{op}.<ext> beside IN)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
     parser.add_argument("--tile", type=_tile, metavar="N", help="tile side in pixels (default: automatic)")
+    add_runtime_options(parser)
     add_max_megapixels_option(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
@@ -317,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", nargs="?", choices=("list", "add"), default="list")
     models.add_argument("file", nargs="?", metavar="FILE", type=path_text, help="the .onnx file to add")
     models.add_argument("--device", choices=DEVICES, default="auto", help="device to report providers for")
+    add_runtime_options(models)
 
     upscale = commands.add_parser("upscale", help="upscale ×2 or ×4 with a super-resolution model")
     _add_run_options(upscale, "upscale")
@@ -350,6 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         thread_count()  # a garbage IMAGESTUDIO_THREADS is refused now, in one line, not per model later
+        apply_runtime_options(args)  # --backend/--precision for every model this run makes a session for
         if args.command == "models":
             if args.action == "add" and not args.file:
                 raise _UsageError("models add needs the .onnx FILE to add")

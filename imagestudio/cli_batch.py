@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from imagestudio.cli_runtime import add_runtime_options
 from imagestudio.core.batch import (
     CONFLICT_RULES,
     DEFAULT_TEMPLATE,
@@ -64,6 +65,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="skip files an earlier run finished with the same input and pipeline (from the manifest)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
+    add_runtime_options(parser)
     from imagestudio.cli import add_max_megapixels_option  # the CLI module imports this one
 
     add_max_megapixels_option(parser)

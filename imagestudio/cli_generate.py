@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from imagestudio.cli_runtime import add_runtime_options
 from imagestudio.core.errors import ImageSaveError
 from imagestudio.core.file_names import name_problem
 from imagestudio.core.image import Image, load_image, save_image
@@ -48,6 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--decoder", metavar="NAME|FILE.onnx", type=path_text,
                         help="the VAE decoder (default: the encoder's pair)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
+    add_runtime_options(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace files of the same name")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(handler=run)

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image as PILImage
 
 from imagestudio.core.models import BUNDLED_DIR_ENV, USER_DIR_ENV
+from imagestudio.core.runtime_choice import BACKEND_ENV, PRECISION_ENV
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +27,10 @@ def model_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     monkeypatch.setenv(USER_DIR_ENV, str(dirs["user"]))
     # The user data folder too (the GUI's crash autosave lives there): no test reads or writes the real one.
     monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(root / "user-data"))
+    # The CLI's --backend/--precision and the GUI's setting write the process-wide request into the environment:
+    # each test starts from auto and leaves no request behind.
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    monkeypatch.delenv(PRECISION_ENV, raising=False)
     return dirs
 
 
