@@ -1,4 +1,6 @@
-"""How close the ×4 upscaler runs to the CPU's limit: achieved GFLOP/s against the machine's theoretical fp32 peak.
+"""How close the ×4 upscaler runs to the CPU's limit: achieved GFLOP/s of every CPU backend × precision against the
+theoretical peak of the units that precision runs on (fp32: AVX2/AVX-512 FMA; bf16: AMX-BF16 or AVX512-BF16;
+int8: AMX-INT8 or VNNI), with PyTorch eager fp32 as the yardstick.
 
 FLOPs are counted from the ONNX graph (bench/flops.py: Conv/ConvTranspose MACs from weight shapes × output size,
 element-wise ops one FLOP per element, data movement none). The peak is cores × clock × FLOPs/cycle from the vector
@@ -32,6 +34,7 @@ from measure import markdown_table, photo_like, repeat  # noqa: E402
 
 from imagestudio.core.models import read_model_card  # noqa: E402
 from imagestudio.core.runtime import get_session, thread_count  # noqa: E402
+from imagestudio.core.runtime_choice import set_requested  # noqa: E402
 from imagestudio.core.tiling import DEFAULT_BLEND, choose_tile, plan_windows, run_model_tiled  # noqa: E402
 
 MODELS = ROOT / "resources" / "models"
@@ -60,6 +63,14 @@ def tiled_flops(path: Path, width: int, height: int, tile: int, context: int, mu
                 cache[shape] = count_flops(path, (1, 3, *shape)).total
             total += cache[shape]
     return total
+
+
+def _ratio(baseline, timing) -> str:
+    """torch fp32's median over this row's, with the extremes over the runs."""
+    if timing is baseline:
+        return "×1.00"
+    return (f"×{baseline.median / timing.median:.2f} ({min(baseline.times) / max(timing.times):.2f}–"
+            f"{max(baseline.times) / min(timing.times):.2f})")
 
 
 def model_table(folder: Path) -> list[list[object]]:
@@ -93,7 +104,7 @@ def run(quick: bool, folder: Path, out: Path, runs: int, load: OtherLoad) -> str
     rgb = photo_like(height, width)
     nchw = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None])
     count = count_flops(path, (1, 3, height, width))
-    session = get_session(path, "cpu")
+    session = get_session(path, "cpu", backend="onnxruntime", precision="fp32")  # not auto: this row is onnxruntime
     module, architecture = torch_twin(path)
     tile = choose_tile(None, "cpu", card.receptive_radius, DEFAULT_BLEND, card.tile_multiple)
     executed_tiled = tiled_flops(path, width, height, tile, card.receptive_radius, card.tile_multiple)
@@ -102,27 +113,49 @@ def run(quick: bool, folder: Path, out: Path, runs: int, load: OtherLoad) -> str
         with torch.inference_mode():
             module(torch.from_numpy(nchw))
 
-    cases = [
-        ("onnxruntime, whole image (one session.run)", lambda: session.run(nchw), count.total),
-        (f"onnxruntime, the app's tiled path (tile {tile})",
-         lambda: run_model_tiled(card, rgb, device="cpu"), executed_tiled),
-        ("PyTorch eager, whole image", torch_run, count.total),
-    ]
+    def tiled(backend: str, precision: str):
+        def work() -> None:
+            set_requested(backend, precision)
+            run_model_tiled(card, rgb, device="cpu")
+        return work
+
+    # (label, precision the units run, work, FLOPs it executes)
+    cases = [("PyTorch eager fp32, whole image", "fp32", torch_run, count.total),
+             ("onnxruntime fp32, whole image (one session.run)", "fp32", lambda: session.run(nchw), count.total),
+             (f"onnxruntime fp32, the app's tiled path (tile {tile})", "fp32", tiled("onnxruntime", "fp32"),
+              executed_tiled)]
+    skipped = []
+    for precision in ("fp32", "bf16"):
+        try:
+            ov = get_session(path, "cpu", backend="openvino", precision=precision)
+        except Exception as exc:  # OpenVINO not installed: said in the report, not estimated
+            skipped.append(f"OpenVINO {precision}: {exc}")
+            continue
+        if ov.precision != precision:
+            skipped.append(f"OpenVINO {precision}: {ov.notice}")
+            continue
+        cases.append((f"OpenVINO {precision}, whole image", precision, lambda ov=ov: ov.run(nchw), count.total))
+        cases.append((f"OpenVINO {precision}, the app's tiled path (tile {tile})", precision,
+                      tiled("openvino", precision), executed_tiled))
     results = []
-    for label, work, executed in cases:
+    for label, precision, work, executed in cases:
         work()  # warm-up
-        seconds = repeat(work, runs).median
-        results.append((label, seconds, executed))
+        timing = repeat(work, runs)
+        results.append((label, precision, timing, executed))
+    set_requested("auto", "auto")
     gemm = sgemm_gflops(runs)
 
-    def pct(gflops: float) -> str:
-        return f"{100 * gflops / peak.gflops:.0f} %"
+    def pct(gflops: float, precision: str = "fp32") -> str:
+        return f"{100 * gflops / peak.for_precision(precision)[2]:.1f} %"
 
-    rows = [[label, f"{executed / 1e9:.1f}", f"{seconds:.3f}", f"{count.total / seconds / 1e9:.1f}",
-             f"{executed / seconds / 1e9:.1f}", pct(executed / seconds / 1e9)] for label, seconds, executed in results]
+    rows = [[label, f"{executed / 1e9:.1f}", f"{timing.median:.3f}", _ratio(results[0][2], timing),
+             f"{count.total / timing.median / 1e9:.1f}", f"{executed / timing.median / 1e9:.1f}",
+             f"{peak.for_precision(precision)[2]:.0f} ({precision})", pct(executed / timing.median / 1e9, precision)]
+            for label, precision, timing, executed in results]
     rows.append(["numpy SGEMM 2048×2048 (OpenBLAS): practical dense fp32 ceiling", f"{2 * 2048**3 / 1e9:.1f}",
-                 f"{2 * 2048**3 / gemm / 1e9:.3f}", "—", f"{gemm:.1f}", pct(gemm)])
-    rows.append([f"theoretical peak: {peak.formula()}", "—", "—", "—", f"{peak.gflops:.0f}", "100 %"])
+                 f"{2 * 2048**3 / gemm / 1e9:.3f}", "—", "—", f"{gemm:.1f}", f"{peak.gflops:.0f} (fp32)", pct(gemm)])
+    peaks = [[precision, *(str(v) if not isinstance(v, float) else f"{v:.0f}" for v in peak.for_precision(precision))]
+             for precision in ("fp32", "bf16", "int8")]
     by_op = [[op, t.nodes, f"{t.flops / 1e9:.3f}", f"{100 * t.flops / count.total:.2f} %",
               "data movement, 0 FLOPs" if not t.flops else ""] for op, t in count.by_op.items()]
     lines = [
@@ -130,10 +163,14 @@ def run(quick: bool, folder: Path, out: Path, runs: int, load: OtherLoad) -> str
         f"Machine: {describe()}. {load.note()}", "",
         f"Model: `upscale-x4` ({architecture}), input {width}×{height} → {4 * width}×{4 * height}; "
         f"{count.total / 1e9:.1f} GFLOP counted from the ONNX graph ({100 * count.conv_share:.1f} % in "
-        f"convolutions); {threads} threads for onnxruntime and torch; median of {runs} runs after a warm-up; "
-        f"max |torch − onnxruntime| {parity(path, module):.1e}.", "",
-        *markdown_table(["what ran", "GFLOP executed", "median s", "useful GFLOP/s", "executed GFLOP/s",
-                         "of peak"], rows, "lrrrrr"), "",
+        f"convolutions); {threads} threads for every runtime; median of {runs} runs after a warm-up, all in this "
+        f"one run; max |torch − onnxruntime| {parity(path, module):.1e}.", "",
+        *markdown_table(["what ran", "GFLOP executed", "median s", "vs torch fp32 (min–max)", "useful GFLOP/s",
+                         "executed GFLOP/s", "peak of its units GFLOP/s", "of that peak"], rows, "lrrrrrrr"), "",
+        "*vs torch fp32*: torch's median time over the row's (above ×1: faster than PyTorch eager fp32); in "
+        "brackets the extremes over the runs (torch's fastest over the row's slowest, torch's slowest over the "
+        "row's fastest).", "",
+        *([f"Not measured: {'; '.join(skipped)}.", ""] if skipped else []),
         "*Useful* counts the untiled network's FLOPs; *executed* adds what tiling recomputes in the overlaps "
         f"(context {card.receptive_radius} px + blend {DEFAULT_BLEND} px each side"
         + ("; this input fits one tile, so nothing is recomputed)." if executed_tiled == count.total else ")."), "",
@@ -145,6 +182,12 @@ def run(quick: bool, folder: Path, out: Path, runs: int, load: OtherLoad) -> str
         f"- Vector unit: {peak.vector} → {peak.flops_per_cycle} fp32 FLOPs per cycle per core (an FMA is 2 FLOPs; "
         "two FMA pipes per core is right for AMD Zen 1–4 and Intel client/Xeon Gold-class cores; one-FMA AVX-512 "
         "parts reach half).",
+        "- Per precision, from the flags (bench/cpu_peak.py: AMX-BF16 1024, AVX512-BF16 128, AMX-INT8 2048, "
+        "AVX512-VNNI 256 ops per cycle per core; a CPU without the units falls back to the fp32 vector peak):", "",
+        *markdown_table(["precision", "units", "ops per cycle per core", "peak GFLOP/s (or GOP/s)"], peaks, "llrr"),
+        "",
+        "- An AVX2-only CPU (no bf16, no VNNI) has only the fp32 row; there the app's auto choice is onnxruntime "
+        "fp32, today's path.",
         "- The SGEMM row is the better yardstick for *attainable*: a well-tuned BLAS on large square matrices. "
         "A 3×3 convolution over 48 channels has far less arithmetic per byte moved than a 2048² GEMM.", "",
         "## FLOPs of the ×4 graph by operation", "",
@@ -156,8 +199,9 @@ def run(quick: bool, folder: Path, out: Path, runs: int, load: OtherLoad) -> str
     ]
     out.mkdir(parents=True, exist_ok=True)
     (out / "efficiency.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    labels = ["onnxruntime whole", "onnxruntime tiled", "torch eager whole", "numpy SGEMM", "theoretical peak"]
-    values = [r[2] / r[1] / 1e9 for r in results] + [gemm, peak.gflops]
+    labels = [r[0].split(",")[0] + (" tiled" if "tiled" in r[0] else "") for r in results] + ["numpy SGEMM",
+                                                                                            "fp32 peak"]
+    values = [r[3] / r[2].median / 1e9 for r in results] + [gemm, peak.gflops]
     bar_chart(out / "efficiency.png", "Executed GFLOP/s on the CPU (upscale-x4), higher is better", labels,
               {"GFLOP/s": values}, "GFLOP/s")
     return "\n".join(lines)

@@ -47,9 +47,12 @@ STEPS = (
          (), ("--quick",)),
     # 16 MP of a same-size model is ~2.5 TFLOP per run per framework: minutes each on 2 cores. The cap keeps the suite
     # inside its budget; speed.md lists what it skipped and the command that measures it.
-    Step("speed", "Speed and memory", "s/MP and peak RSS per model, onnxruntime vs PyTorch eager, 0.25–16 MP",
+    # Six variants per row now (torch fp32/bf16, onnxruntime fp32, OpenVINO fp32/bf16, the app's auto choice).
+    Step("speed", "Speed and memory", "s/MP and peak RSS per model, every CPU backend × precision vs PyTorch eager "
+         "fp32, 0.25–16 MP",
          ("--max-gflop", "1000"), ("--quick", "--sizes", "0.25", "--runs", "2"), takes_models=True),
-    Step("efficiency", "Efficiency", "the ×4 model's achieved GFLOP/s against the CPU's peak",
+    Step("efficiency", "Efficiency", "the ×4 model's achieved GFLOP/s per backend × precision against the peak of "
+         "the units it runs on",
          (), ("--quick", "--runs", "2"), takes_models=True),
     Step("app", "The app", "launch to first paint and to first enhanced image, GUI stalls, memory",
          (), ("--quick",), takes_models=True),

@@ -1,5 +1,6 @@
-"""Speed and peak memory of each ImageStudio model: onnxruntime (what the app runs) vs the same network in PyTorch
-eager, same weights, same thread count, same tiling, at 0.25, 1, 4 and 16 output megapixels.
+"""Speed and peak memory of each ImageStudio model: every CPU backend × precision the app can run (onnxruntime fp32,
+OpenVINO fp32 and bf16, and the app's own auto choice) vs the same network in PyTorch eager fp32 (and bf16 +
+channels_last), same weights, same thread count, same tiling, at 0.25, 1, 4 and 16 output megapixels, in one run.
 
 Every row runs in its own child process (bench/speed_worker.py), so its peak RSS is its own: interpreter, libraries,
 weights, the image, the output and the inference workspace (VmHWM; bench/measure.py says why not ru_maxrss).
@@ -35,8 +36,18 @@ WORKER = str(ROOT / "bench" / "speed_worker.py")
 # The image models, in the order people meet them; generators and VAE halves have a fixed size (not a size table).
 IMAGE_MODELS = ("upscale-x4", "upscale-x2", "upscale-x4-gan", "denoise", "lowlight")
 FULL_SIZES = (0.25, 1.0, 4.0, 16.0)
-FRAMEWORKS = ("onnxruntime", "torch")
-LABEL = {"onnxruntime": "onnxruntime (ours)", "torch": "PyTorch eager"}
+# (framework, precision); the first is the yardstick every ratio divides by. "auto": what the app picks here.
+CPU_VARIANTS = (("torch", "fp32"), ("onnxruntime", "fp32"), ("openvino", "fp32"), ("openvino", "bf16"),
+                ("auto", "auto"), ("torch", "bf16"))
+CUDA_VARIANTS = (("torch", "fp32"), ("onnxruntime", "fp32"))
+TODAY = ("onnxruntime", "fp32")  # the app's CPU path before the backend choice
+
+
+def label(framework: str, precision: str) -> str:
+    if framework == "auto":
+        return "app auto"
+    name = {"onnxruntime": "onnxruntime", "openvino": "OpenVINO", "torch": "PyTorch eager"}[framework]
+    return f"{name} {precision}" + (" channels_last" if framework == "torch" and precision == "bf16" else "")
 
 
 @dataclass
@@ -49,6 +60,11 @@ class Row:
     peak_rss: int
     gflop_per_mp: float  # counted from the graph: divides by s/MP into achieved GFLOP/s
     error: str = ""
+    precision: str = "fp32"
+
+    @property
+    def variant(self) -> tuple[str, str]:
+        return self.framework, self.precision
 
     @property
     def key(self) -> tuple[str, float, bool]:
@@ -113,7 +129,8 @@ def plan_models(folder: Path, wanted: tuple[str, ...]) -> tuple[list[Planned], l
 
 
 def measure(models: list[Planned], sizes: tuple[float, ...], device: str, precisions: tuple[bool, ...],
-            runs: int, budget: float, tile: int, timeout: float, max_gflop: float, notes: list[str]) -> list[Row]:
+            runs: int, budget: float, tile: int, timeout: float, max_gflop: float, notes: list[str],
+            variants: tuple[tuple[str, str], ...] = CPU_VARIANTS) -> list[Row]:
     rows: list[Row] = []
     for model in models:
         name, path = model.name, model.path
@@ -124,21 +141,22 @@ def measure(models: list[Planned], sizes: tuple[float, ...], device: str, precis
                          f"on 2 cores); `python bench/speed.py --only {name} --sizes {_mp(megapixels)}` measures it.")
         for index, megapixels in enumerate(measured):
             for fp16 in precisions:
-                for framework in FRAMEWORKS:
-                    argv = [WORKER, str(path), "--framework", framework, "--megapixels", str(megapixels),
-                            "--device", device, "--runs", str(runs), "--budget", str(budget), "--tile", str(tile)]
+                for framework, precision in variants:
+                    argv = [WORKER, str(path), "--framework", framework, "--precision", precision, "--megapixels",
+                            str(megapixels), "--device", device, "--runs", str(runs), "--budget", str(budget),
+                            "--tile", str(tile)]
                     if fp16:
                         argv.append("--fp16")
-                    if framework == "torch" and index == 0:
+                    if framework == "torch" and precision == "fp32" and index == 0:
                         argv.append("--parity")
                     child = run_child(argv, timeout_s=timeout)
                     error = "" if child.returncode == 0 and child.result else (child.stderr_tail or "no result")
                     peak = child.peak_rss  # the worker's VmHWM, taken before its parity check
                     row = Row(name, megapixels, framework, fp16, child.result, peak, model.gflop_per_mp,
-                              error.splitlines()[-1] if error else "")
+                              error.splitlines()[-1] if error else "", precision)
                     rows.append(row)
                     r = child.result
-                    print(f"{name} {megapixels:g} MP {'fp16 ' if fp16 else ''}{framework}: "
+                    print(f"{name} {megapixels:g} MP {'fp16 ' if fp16 else ''}{label(framework, precision)}: "
                           + (f"{r['median_s']:.3f} s ({r['s_per_mp']:.3f} s/MP, {len(r['times'])} runs), "
                              f"peak {peak / MIB:.0f} MiB" if not error else f"FAILED {row.error}"), flush=True)
     return rows
@@ -152,13 +170,13 @@ def table_rows(rows: list[Row]) -> list[list[object]]:
     out = []
     for row in rows:
         r = row.result
-        precision = "fp16" if row.fp16 else "fp32"
+        precision = "fp16" if row.fp16 else row.precision
         if row.error:
-            out.append([row.model, _mp(row.megapixels), LABEL[row.framework], precision, "—", "—", "—", "—", "—",
+            out.append([row.model, _mp(row.megapixels), label(*row.variant), precision, "—", "—", "—", "—", "—",
                         "—", "—", "—", f"failed: {row.error}"])
             continue
         width, height = r["input"]
-        out.append([row.model, f"{_mp(r['output_megapixels'])} ({width}×{height} in)", LABEL[row.framework],
+        out.append([row.model, f"{_mp(r['output_megapixels'])} ({width}×{height} in)", label(*row.variant),
                     precision, r["provider"].replace("ExecutionProvider", ""), r["tile"], r["threads"],
                     len(r["times"]), f"{r['s_per_mp']:.3f}", f"{row.gflop_per_mp / r['s_per_mp']:.1f}",
                     f"{row.peak_rss / MIB:.0f}",
@@ -171,19 +189,33 @@ def _work(row: Row) -> float:
     return max(1.0, row.peak_rss - row.result["baseline_rss"])
 
 
+def _ratio(baseline: dict, result: dict) -> str:
+    """baseline's median time over result's, with the extremes over the runs (baseline's fastest over result's
+    slowest, its slowest over result's fastest)."""
+    b, r = baseline["times"], result["times"]
+    return (f"×{baseline['median_s'] / result['median_s']:.2f} "
+            f"({min(b) / max(r):.2f}–{max(b) / min(r):.2f})")
+
+
 def ratio_rows(rows: list[Row]) -> list[list[object]]:
-    by_key: dict[tuple, dict[str, Row]] = {}
+    """Every variant against PyTorch eager fp32 (the first variant) and against today's onnxruntime fp32 path."""
+    by_key: dict[tuple, dict[tuple[str, str], Row]] = {}
     for row in rows:
         if not row.error:
-            by_key.setdefault(row.key, {})[row.framework] = row
+            by_key.setdefault(row.key, {})[row.variant] = row
     out = []
-    for (model, megapixels, fp16), pair in by_key.items():
-        if len(pair) < 2:
-            continue
-        ours, peer = pair["onnxruntime"], pair["torch"]
-        out.append([model, _mp(megapixels), "fp16" if fp16 else "fp32", f"{ours.result['s_per_mp']:.3f}",
-                    f"{peer.result['s_per_mp']:.3f}", f"×{peer.result['s_per_mp'] / ours.result['s_per_mp']:.2f}",
-                    f"×{peer.peak_rss / ours.peak_rss:.2f}", f"×{_work(peer) / _work(ours):.2f}"])
+    for (model, megapixels, fp16), variants in by_key.items():
+        peer = variants.get(("torch", "fp32"))
+        today = variants.get(TODAY)
+        for variant, ours in variants.items():
+            if variant == ("torch", "fp32"):
+                continue
+            ran = ours.result["provider"].replace("ExecutionProvider", "")
+            out.append([model, _mp(megapixels), label(*variant) + (" fp16" if fp16 else ""), ran,
+                        f"{ours.result['s_per_mp']:.3f}",
+                        _ratio(peer.result, ours.result) if peer else "—",
+                        _ratio(today.result, ours.result) if today and variant != TODAY else "—",
+                        f"×{peer.peak_rss / ours.peak_rss:.2f}" if peer else "—"])
     return out
 
 
@@ -194,7 +226,7 @@ def write_report(rows: list[Row], notes: list[str], args: argparse.Namespace, lo
     title = "Speed on CUDA" if cuda else "Speed and memory on the CPU"
     threads = next((r.result["threads"] for r in rows if r.result), "?")
     parity = [f"`{r.model}` {r.result['parity']:.1e}" for r in rows if r.result.get("parity") is not None]
-    lines = [f"# {title}: onnxruntime vs PyTorch eager", "",
+    lines = [f"# {title}: every backend × precision vs PyTorch eager fp32", "",
              f"Machine: {describe()}." + (f" GPU: {gpu_name()}." if cuda else ""), "", load_note, "",
              f"Each row: one child process; the model's whole image through the core's tiling (tile side in the "
              f"row), {threads} threads for both onnxruntime (intra-op) and torch (`torch.set_num_threads`). "
@@ -208,11 +240,14 @@ def write_report(rows: list[Row], notes: list[str], args: argparse.Namespace, lo
              f"Command: `python bench/speed.py {' '.join(sys.argv[1:])}`; {seconds:.0f} s in all.", ""]
     ratios = ratio_rows(rows)
     if ratios:
-        lines += ["## Ours vs PyTorch eager", "",
-                  *markdown_table(["model", "output MP", "precision", "onnxruntime s/MP", "torch s/MP",
-                                   "torch time / ours", "torch peak RSS / ours", "torch (peak − base) / ours"],
-                                  ratios, "llrrrrrr"),
-                  "", "Above ×1: PyTorch eager is slower, or needs more memory, than the app's onnxruntime path.", ""]
+        lines += ["## Every backend × precision vs PyTorch eager fp32", "",
+                  *markdown_table(["model", "output MP", "variant", "what really ran", "s/MP",
+                                   "speed-up vs torch fp32 (min–max)", "vs onnxruntime fp32 (today)",
+                                   "torch fp32 peak RSS / this"], ratios, "llllrrrr"),
+                  "", "Speed-up: PyTorch eager fp32's median time over the row's (above ×1: faster); in brackets "
+                  "the extremes over the runs. *app auto* is what the app picks on this CPU (bf16 only for models "
+                  "whose card measured ≤ 0.05 dB loss). On a CPU without bf16 units (an AVX2 laptop) auto is "
+                  "onnxruntime fp32, today's path, so the app is never slower there than before.", ""]
     lines += ["## Every row", "",
               *markdown_table(["model", "output MP", "framework", "precision", "provider", "tile", "threads", "runs",
                                "s/MP", "GFLOP/s", "peak RSS MiB", "base MiB", "peak − base"], table_rows(rows),
@@ -232,9 +267,10 @@ def write_report(rows: list[Row], notes: list[str], args: argparse.Namespace, lo
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     ok = [r for r in rows if not r.error]
     groups = list(dict.fromkeys(f"{r.model} {_mp(r.megapixels)} MP{' fp16' if r.fp16 else ''}" for r in ok))
-    series = {LABEL[f]: [next((r.result["s_per_mp"] for r in ok if r.framework == f and
-                               f"{r.model} {_mp(r.megapixels)} MP{' fp16' if r.fp16 else ''}" == g), float("nan"))
-                         for g in groups] for f in FRAMEWORKS}
+    variants = list(dict.fromkeys(r.variant for r in rows))
+    series = {label(*v): [next((r.result["s_per_mp"] for r in ok if r.variant == v and
+                                f"{r.model} {_mp(r.megapixels)} MP{' fp16' if r.fp16 else ''}" == g), float("nan"))
+                          for g in groups] for v in variants}
     if groups:
         bar_chart(args.out / f"{stem}.png", f"Seconds per output megapixel ({args.device.upper()}), lower is better",
                   groups, series, "s/MP")
@@ -248,6 +284,8 @@ def main() -> int:
     parser.add_argument("--fp16", action="store_true", help="with --device cuda: fp16 rows as well as fp32")
     parser.add_argument("--sizes", help="output megapixels, comma-separated (default 0.25,1,4,16)")
     parser.add_argument("--only", help="model names, comma-separated (default: every installed image model)")
+    parser.add_argument("--variants", help="framework:precision pairs, comma-separated (default: every CPU one, "
+                                           "torch:fp32 first as the yardstick)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--budget", type=float, default=12.0, help="seconds per row after which repeats stop")
     parser.add_argument("--tile", type=int, default=0, help="tile side (0: the core's choice for the device)")
@@ -269,8 +307,11 @@ def main() -> int:
     models, notes = plan_models(args.models, wanted)
     started = time.perf_counter()
     with OtherLoad() as load:
+        variants = CUDA_VARIANTS if args.device == "cuda" else CPU_VARIANTS
+        if args.variants:
+            variants = tuple(tuple(v.split(":")) for v in args.variants.split(","))  # type: ignore[misc]
         rows = measure(models, sizes, args.device, (False, True) if args.fp16 else (False,), args.runs,
-                       args.budget, args.tile, args.timeout, args.max_gflop, notes)
+                       args.budget, args.tile, args.timeout, args.max_gflop, notes, variants)
     print(load.note())
     report = write_report(rows, notes, args, load.note(), time.perf_counter() - started)
     print("\n".join(report.read_text().splitlines()[10:]))

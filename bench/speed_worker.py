@@ -1,10 +1,12 @@
 """One row of bench/speed.py, in its own process so that its peak memory is its own.
 
-    python bench/speed_worker.py MODEL.onnx --framework onnxruntime|torch --megapixels 4 [--device cpu|cuda] [--fp16]
+    python bench/speed_worker.py MODEL.onnx --framework onnxruntime|openvino|auto|torch --megapixels 4
+        [--precision fp32|bf16|int8|auto] [--device cpu|cuda] [--fp16]
 
 Makes a photo-like image whose *output* has about that many megapixels, warms up on one tile, then times the whole
-image through the core's tiling (onnxruntime: `run_model_tiled`, exactly what the app runs; torch eager: the same
-`tiled_apply` with the same tile, context and blend). Prints one JSON line.
+image through the core's tiling (onnxruntime / OpenVINO / the app's auto choice: `run_model_tiled` with that backend
+and precision requested, exactly what the app runs, and the row records what really ran; torch eager: the same
+`tiled_apply` with the same tile, context and blend, fp32, or bf16 + channels_last). Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from measure import emit, peak_rss_self, photo_like, repeat, rss_now  # noqa: E4
 
 from imagestudio.core.models import ModelCard, read_model_card  # noqa: E402
 from imagestudio.core.runtime import get_session, thread_count  # noqa: E402
+from imagestudio.core.runtime_choice import set_requested  # noqa: E402
 from imagestudio.core.tiling import DEFAULT_BLEND, choose_tile, run_model_tiled, tiled_apply  # noqa: E402
 
 Work = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) -> (H*s, W*s, 3)
@@ -51,41 +54,52 @@ def _fp16_copy(path: Path, folder: Path) -> Path:
     return target
 
 
-def onnxruntime_work(card: ModelCard, device: str, tile: int | None) -> tuple[Work, str, int]:
+def onnxruntime_work(card: ModelCard, device: str, tile: int | None, backend: str = "onnxruntime",
+                     precision: str = "fp32") -> tuple[Work, str, int]:
+    set_requested(backend, precision)  # what the CLI's --backend/--precision do
     session = get_session(card.path, device)
     if device == "cuda" and session.device != "cuda":  # never report CPU seconds as CUDA ones
         raise SystemExit(f"CUDA requested but onnxruntime runs on the CPU: {session.notice or session.provider}")
+    if precision not in ("auto", session.precision):  # never report fp32 seconds as bf16 ones
+        raise SystemExit(f"{precision} requested but {session.notice or session.describe()}")
     side = choose_tile(tile, session.device, card.receptive_radius, DEFAULT_BLEND, card.tile_multiple)
-    return (lambda rgb: run_model_tiled(card, rgb, device=device, tile=side)), session.provider, side
+    ran = f"{session.provider} [{session.backend} {session.precision}]"
+    return (lambda rgb: run_model_tiled(card, rgb, device=device, tile=side)), ran, side
 
 
-def torch_work(card: ModelCard, device: str, fp16: bool, tile: int | None) -> tuple[Work, str, int]:
+def torch_work(card: ModelCard, device: str, fp16: bool, tile: int | None,
+               precision: str = "fp32") -> tuple[Work, str, int]:
     import torch
     from torch_twin import torch_twin
 
     if device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("this torch build has no CUDA (or no GPU is visible)")
     module, _ = torch_twin(card.path)
-    dtype = torch.float16 if fp16 else torch.float32
-    module = module.to(device=device, dtype=dtype)
+    dtype = torch.float16 if fp16 else torch.bfloat16 if precision == "bf16" else torch.float32
+    # bf16 with channels_last: the layout oneDNN's AMX/AVX512-BF16 convolutions want
+    layout = torch.channels_last if precision == "bf16" else torch.contiguous_format
+    module = module.to(device=device, dtype=dtype, memory_format=layout)
     side = choose_tile(tile, device, card.receptive_radius, DEFAULT_BLEND, card.tile_multiple)
 
     def run_tile(x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return module(torch.from_numpy(x).to(device=device, dtype=dtype)).float().cpu().numpy()
+            tensor = torch.from_numpy(x).to(device=device, dtype=dtype).contiguous(memory_format=layout)
+            return module(tensor).float().cpu().numpy()
 
     def work(rgb: np.ndarray) -> np.ndarray:
         return tiled_apply(run_tile, rgb, scale=card.scale, tile=side, context=card.receptive_radius,
                            multiple=card.tile_multiple)
 
-    provider = f"torch {torch.__version__} {'CUDA ' + torch.cuda.get_device_name() if device == 'cuda' else 'CPU'}"
+    provider = (f"torch {torch.__version__} {'CUDA ' + torch.cuda.get_device_name() if device == 'cuda' else 'CPU'}"
+                + (" bf16 channels_last" if precision == "bf16" else ""))
     return work, provider, side
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
-    parser.add_argument("--framework", choices=("onnxruntime", "torch"), required=True)
+    parser.add_argument("--framework", choices=("onnxruntime", "openvino", "auto", "torch"), required=True)
+    parser.add_argument("--precision", choices=("fp32", "bf16", "int8", "auto"), default="fp32")
     parser.add_argument("--megapixels", type=float, required=True, help="output size")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--fp16", action="store_true")
@@ -104,9 +118,10 @@ def main() -> int:
             import torch
 
             torch.set_num_threads(threads)  # the same count onnxruntime's intra-op pool gets
-            work, provider, tile = torch_work(card, args.device, args.fp16, args.tile or None)
+            work, provider, tile = torch_work(card, args.device, args.fp16, args.tile or None, args.precision)
         else:
-            work, provider, tile = onnxruntime_work(card, args.device, args.tile or None)
+            work, provider, tile = onnxruntime_work(card, args.device, args.tile or None, args.framework,
+                                                    args.precision)
         load_seconds = time.perf_counter() - started
         baseline = rss_now()  # interpreter, libraries and weights: what every size pays
         width, height = input_size(args.megapixels, card.scale, card.tile_multiple)
@@ -122,7 +137,8 @@ def main() -> int:
 
             parity = max_difference(args.model, torch_twin(args.model)[0])
     out_mp = width * height * card.scale**2 / 1e6
-    emit({"model": card.name, "framework": args.framework, "device": args.device, "fp16": args.fp16,
+    emit({"model": card.name, "framework": args.framework, "precision": args.precision, "device": args.device,
+          "fp16": args.fp16,
           "provider": provider, "threads": threads, "tile": tile, "input": [width, height], "scale": card.scale,
           "output_megapixels": out_mp, "times": timing.times, "median_s": timing.median,
           "s_per_mp": timing.median / out_mp, "load_s": load_seconds, "baseline_rss": baseline,

@@ -35,6 +35,7 @@ from measure import run_child  # noqa: E402
 
 from imagestudio.core.models import read_model_card  # noqa: E402
 from imagestudio.core.runtime import get_session, thread_count  # noqa: E402
+from imagestudio.core.runtime_choice import set_requested  # noqa: E402
 from imagestudio.core.tiling import choose_tile, run_model_tiled, tiled_apply  # noqa: E402
 from training.archs.compact import CompactSR  # noqa: E402
 from training.export import export_onnx  # noqa: E402
@@ -91,6 +92,8 @@ def speed_table(runs: int, height: int, width: int, workdir: Path) -> list[tuple
     torch.set_num_threads(threads)
     rgb = _photo_like(height, width)
     nchw = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None])
+    # Its rows are onnxruntime fp32 by name: pinned, not the CPU's auto choice (see docs/bench/backends.md).
+    set_requested("onnxruntime", "fp32")
     session = get_session(path, "cpu")
     tile = choose_tile(None, "cpu", card.receptive_radius, 8, card.tile_multiple)
 

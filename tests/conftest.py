@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from PIL import Image as PILImage
 
 from imagestudio.core.models import BUNDLED_DIR_ENV, USER_DIR_ENV
+from imagestudio.core.runtime_choice import BACKEND_ENV, PRECISION_ENV
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +27,10 @@ def model_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     monkeypatch.setenv(USER_DIR_ENV, str(dirs["user"]))
     # The user data folder too (the GUI's crash autosave lives there): no test reads or writes the real one.
     monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(root / "user-data"))
+    # The CLI's --backend/--precision and the GUI's setting write the process-wide request into the environment:
+    # each test starts from auto and leaves no request behind.
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    monkeypatch.delenv(PRECISION_ENV, raising=False)
     return dirs
 
 
@@ -65,3 +72,28 @@ def make_photo(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def photo(make_photo: Callable[..., Path]) -> Path:
     return make_photo()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One real Ray cluster for the whole session: a head on this machine with 2 worker CPUs, started by
+    `ray start --head` (tests/ray_cluster.py; stopped at the end, or by its supervisor if pytest dies), and this
+    process connected to it as a driver. Tests that use it are skipped where Ray is not installed."""
+    ray = pytest.importorskip("ray")
+    from ray_cluster import LoopbackCluster
+
+    saved = os.environ.get("RAY_AUTH_MODE")
+    # A loopback cluster of the tests' own: no token (a token in ~/.ray would otherwise switch token auth on).
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    try:
+        with LoopbackCluster(cpus=2, env={"RAY_AUTH_MODE": "disabled"}) as cluster:
+            ray.init(address=cluster.address, log_to_driver=False, logging_level=logging.ERROR)
+            try:
+                yield cluster
+            finally:
+                ray.shutdown()
+    finally:
+        if saved is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = saved

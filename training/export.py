@@ -13,6 +13,7 @@ import onnx
 import torch
 from torch import nn
 
+from imagestudio.core.card_values import PRECISION_LOSS_KEY
 from training.data.sources import describe_sources, ship_copyright_files
 from training.loop import RUNS_DIR, load_checkpoint
 
@@ -52,6 +53,11 @@ def export_onnx(model: nn.Module, path: Path, example: torch.Tensor, metadata: d
     write_metadata(tmp, metadata)
     tmp.replace(path)
     return path
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The file's metadata_props (the model card), in file order."""
+    return {entry.key: entry.value for entry in onnx.load(str(path), load_external_data=False).metadata_props}
 
 
 def write_metadata(path: Path, metadata: dict[str, str]) -> None:
@@ -181,6 +187,15 @@ def export_from_config(config: dict, checkpoint: str | None, out: str | None, me
         metrics.update(model_metrics(app_task, scale, path))
     metadata["metrics"] = json.dumps(metrics, sort_keys=True)
     write_metadata(path, metadata)  # now with the measured metrics in the card
+    if measure:
+        from imagestudio.core.openvino_session import openvino_missing
+        from training.precision import precision_losses
+
+        if openvino_missing() is None:  # without OpenVINO no loss is written, so the app never picks bf16
+            losses = precision_losses(app_task, scale, path)
+            if losses:
+                metadata[PRECISION_LOSS_KEY] = json.dumps(losses, sort_keys=True)
+                write_metadata(path, metadata)
     validate_in_app(path, app_task, scale)
     write_card_markdown(path, metadata)
     ship_copyright_files(path.parent)

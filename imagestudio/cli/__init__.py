@@ -20,6 +20,7 @@ import imagestudio
 from imagestudio.cli import batch, generate, models, operations
 from imagestudio.cli.console import EXIT_CANCELLED, EXIT_USER_ERROR, PROG, NoticeHandler, Terminated, one_line
 from imagestudio.cli.options import Parser, UsageError
+from imagestudio.cli.runtime_options import apply_runtime_options
 from imagestudio.core.errors import Cancelled, ImageStudioError, ImageTooLargeError
 from imagestudio.core.runtime import thread_count
 
@@ -51,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         thread_count()  # a garbage IMAGESTUDIO_THREADS is refused now, in one line, not per model later
+        apply_runtime_options(args)  # --backend/--precision for every model this run makes a session for
         return args.handler(args, notices)
     except (Cancelled, KeyboardInterrupt):
         notices.finish_line()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from imagestudio.cli.console import NoticeHandler, ProgressBar, cancel_on_sigint
 from imagestudio.cli.options import add_max_megapixels_option, max_pixels, path_text
+from imagestudio.cli.runtime_options import add_runtime_options
 from imagestudio.core.batch import (
     CONFLICT_RULES,
     DEFAULT_TEMPLATE,
@@ -64,9 +65,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="skip files an earlier run finished with the same input and pipeline (from the manifest)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
+    add_runtime_options(parser)
 
     add_max_megapixels_option(parser)
     parser.add_argument("--report", metavar="FILE.csv", type=path_text, help="write the per-file report as CSV")
+    parser.add_argument("--cluster", metavar="auto|HOST:PORT|ray://HOST:PORT", type=_cluster_address,
+                        help="run the files on a Ray cluster (needs imagestudio[cluster]; IN_DIR, OUT_DIR and the "
+                             "models on storage every node mounts at the same path); 'auto': the cluster this "
+                             "machine has joined")
     parser.add_argument("--dry-run", action="store_true", help="list each file and its output name; write nothing")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(handler=run, terminated_note="finished files are kept; rerun with --resume to continue")
@@ -79,6 +85,24 @@ def _format(text: str) -> str:
     if upper not in OUTPUT_FORMATS:
         raise argparse.ArgumentTypeError(f"unknown format '{text}'")
     return upper
+
+
+def _cluster_address(text: str) -> str:
+    from imagestudio.core.batch.cluster import ClusterError, check_address  # noqa: PLC0415 - only with --cluster
+
+    try:
+        return check_address(text)
+    except ClusterError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _runner(plan: BatchPlan, cluster: str | None, on_status) -> BatchRunner:  # noqa: ANN001
+    if cluster is None:
+        return BatchRunner(plan, on_status=on_status)
+    from imagestudio.core.batch.cluster import ClusterOptions, ClusterRunner, import_ray  # noqa: PLC0415
+
+    import_ray()  # without the extra: one line, before any work
+    return ClusterRunner(plan, ClusterOptions(cluster), on_status=on_status)
 
 
 def build_spec(args: argparse.Namespace) -> BatchSpec:
@@ -104,11 +128,13 @@ def run(args: argparse.Namespace, notices: NoticeHandler) -> int:
     def on_status(status: BatchStatus) -> None:
         bar(status.fraction, _status_line(status))
 
-    runner = BatchRunner(plan, on_status=on_status)
+    runner = _runner(plan, args.cluster, on_status)
     with cancel_on_sigint(runner.cancel):
         report = runner.run()
     bar.clear()
-    print_report(report, expected_provider(args.device))
+    where = expected_provider(args.device) if args.cluster is None else \
+        f"the Ray cluster {args.cluster} ({len(getattr(runner, 'workers_seen', ()))} worker processes)"
+    print_report(report, where)
     if args.report is not None:
         print(f"report: {report.to_csv(Path(args.report))}")
     if report.cancelled:

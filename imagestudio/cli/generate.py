@@ -18,6 +18,7 @@ from pathlib import Path
 
 from imagestudio.cli.console import NoticeHandler, ProgressBar, cancel_on_sigint
 from imagestudio.cli.options import path_text, same_file, strength
+from imagestudio.cli.runtime_options import add_runtime_options
 from imagestudio.core.errors import ImageSaveError
 from imagestudio.core.file_names import name_problem
 from imagestudio.core.image import Image, load_image, save_image
@@ -49,6 +50,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--decoder", metavar="NAME|FILE.onnx", type=path_text,
                         help="the VAE decoder (default: the encoder's pair)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
+    add_runtime_options(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace files of the same name")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(handler=run)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from imagestudio.cli.console import NoticeHandler
 from imagestudio.cli.options import UsageError, path_text
+from imagestudio.cli.runtime_options import add_runtime_options
 from imagestudio.core.errors import ImageStudioError
 from imagestudio.core.models import (
     ModelCard,
@@ -24,6 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     models.add_argument("action", nargs="?", choices=("list", "add"), default="list")
     models.add_argument("file", nargs="?", metavar="FILE", type=path_text, help="the .onnx file to add")
     models.add_argument("--device", choices=DEVICES, default="auto", help="device to report providers for")
+    add_runtime_options(models)
     models.set_defaults(handler=run)
 
 
@@ -49,6 +51,8 @@ def run(args: argparse.Namespace, notices: NoticeHandler) -> int:
 
 def _provider_for(card: ModelCard, device: str) -> str:
     try:
-        return get_session(card.path, device).provider
+        session = get_session(card.path, device)
+        return session.provider + ("" if session.backend == "onnxruntime" and session.precision == "fp32"
+                                   else f" ({session.precision})")
     except ImageStudioError as exc:
         return f"unusable ({exc})"

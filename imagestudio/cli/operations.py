@@ -10,6 +10,7 @@ from pathlib import Path
 
 from imagestudio.cli.console import PROG, NoticeHandler, ProgressBar, cancel_on_sigint
 from imagestudio.cli.options import add_model_option, add_run_options, max_pixels, path_text, same_file, strength
+from imagestudio.cli.runtime_options import models_used
 from imagestudio.core.errors import ImageSaveError
 from imagestudio.core.file_names import name_problem
 from imagestudio.core.image import SUPPORTED_SUFFIXES, load_image, save_image
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace, notices: NoticeHandler) -> int:
         bar.clear()
         written = save_image(result, output)
     seconds = time.monotonic() - started
-    used = ", ".join(f"{r.card.name} on {r.provider}" for r in ran) or "no model (nothing needed doing)"
+    used = models_used(ran) or "no model (nothing needed doing)"
     print(f"wrote {written} ({result.width}×{result.height}) with {used} in {seconds:.1f} s")
     return 0
 

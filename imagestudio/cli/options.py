@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from imagestudio.cli.console import EXIT_USER_ERROR, PROG, one_line
+from imagestudio.cli.runtime_options import add_runtime_options
 from imagestudio.core.image import DEFAULT_MAX_PIXELS
 from imagestudio.core.ops._common import MAX_TILE
 from imagestudio.core.runtime import DEVICES
@@ -29,6 +30,7 @@ def add_run_options(parser: argparse.ArgumentParser, op: str) -> None:
                         help=f"file to write (default: <stem>_{op}.<ext> beside IN)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where models run (default: auto)")
     parser.add_argument("--tile", type=tile_side, metavar="N", help="tile side in pixels (default: automatic)")
+    add_runtime_options(parser)
     add_max_megapixels_option(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 

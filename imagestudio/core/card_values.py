@@ -138,3 +138,55 @@ def card_metrics(meta: dict[str, str], path: Path) -> dict:
         log.warning("model %s: metrics in its card are not JSON; ignored", path.name)
         return {}
     return value if isinstance(value, dict) else {}
+
+
+PRECISION_LOSS_KEY = "precision_loss_db"
+INT8_FILE_KEY = "int8_file"
+_LOSS_PRECISIONS = ("bf16", "int8")
+_MAX_LOSS_DB = 1000.0
+
+
+def card_precision_loss(meta: dict[str, str], path: Path) -> dict[str, float]:
+    """`precision_loss_db`: {"bf16": 0.004, "int8": 0.31}, the fidelity lost against fp32 as export measured it.
+    Only finite numbers within ±1000 dB count; anything else is dropped with a warning, and a precision without a
+    loss is never picked by auto (so a card that lies badly can only make a model slower, never wrong)."""
+    text = meta.get(PRECISION_LOSS_KEY, "").strip()
+    if not text:
+        return {}
+    try:
+        value = bounded_json.loads(text, max_depth=2)
+    except bounded_json.JSONLimitError:  # also too large or too deep: a bad card field, not a bad model
+        log.warning("model %s: %s in its card is not a small JSON object; ignored", path.name, PRECISION_LOSS_KEY)
+        return {}
+    if not isinstance(value, dict):
+        log.warning("model %s: %s in its card is not a JSON object; ignored", path.name, PRECISION_LOSS_KEY)
+        return {}
+    losses: dict[str, float] = {}
+    for precision in _LOSS_PRECISIONS:
+        loss = value.get(precision)
+        if loss is None:
+            continue
+        if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss) \
+                or abs(loss) > _MAX_LOSS_DB:
+            log.warning("model %s: %s for %s in its card is %s, not a number of dB; ignored", path.name,
+                        PRECISION_LOSS_KEY, precision, shown(str(loss)))
+            continue
+        losses[precision] = float(loss)
+    return losses
+
+
+def card_int8_file(meta: dict[str, str], path: Path) -> Path | None:
+    """`int8_file`: the name of the int8 variant beside the model (`upscale-x4.int8.onnx`). A bare file name only,
+    never a path (a card must not point the runtime at files elsewhere); None when absent, unusable or missing."""
+    name = meta.get(INT8_FILE_KEY, "").strip()
+    if not name:
+        return None
+    if (len(name) > MAX_NAME_CHARS or not name.isprintable() or any(c in name for c in "/\\")
+            or name.startswith(".") or not name.endswith(".onnx")):
+        log.warning("model %s: %s %s in its card is not a plain .onnx file name; ignored", path.name,
+                    INT8_FILE_KEY, shown(name))
+        return None
+    candidate = path.parent / name
+    if candidate == path or not candidate.is_file():
+        return None
+    return candidate

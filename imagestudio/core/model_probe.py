@@ -53,7 +53,8 @@ def check_image_model_signature(session: ModelSession) -> None:
 
 def probe_model(path: Path) -> ProbeResult:
     """Runs the model on the CPU with test inputs; raises UnsupportedModelError when it is no image model."""
-    session = get_session(Path(path), "cpu")
+    # Probing learns what the model does, so it runs the reference path (fp32), never a faster approximation.
+    session = get_session(Path(path), "cpu", backend="onnxruntime", precision="fp32")
     check_image_model_signature(session)
     rng = np.random.default_rng(0)
 

@@ -61,6 +61,8 @@ USER_DIR_ENV = "IMAGESTUDIO_USER_MODELS_DIR"
 BUNDLED_DIR_ENV = "IMAGESTUDIO_BUNDLED_MODELS_DIR"
 _DEFAULT_RECEPTIVE_RADIUS = 16  # assumed for carded models that do not say; generous for small SR/denoise nets
 
+# An int8 variant lies beside its model (named in the card's int8_file): a precision of that model, not a model.
+INT8_SUFFIX = ".int8.onnx"
 MAX_MODEL_BYTES = 2 << 30  # protobuf's limit: a larger .onnx cannot be a self-contained model
 # The values a card may hold are checked in core/card_values.py.
 
@@ -233,7 +235,8 @@ def _cards_in(folder: Path, source: str) -> list[ModelCard]:
     process), so that one bad file never breaks the listing, a default model or a batch."""
     try:
         paths = sorted(entry.path for entry in os.scandir(folder)
-                       if entry.name.endswith(".onnx") and not entry.name.startswith("."))
+                       if entry.name.endswith(".onnx") and not entry.name.startswith(".")
+                       and not entry.name.endswith(INT8_SUFFIX))
     except OSError:  # no folder, not a folder, or not readable: no models from it
         return []
     cards = []

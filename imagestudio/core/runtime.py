@@ -1,7 +1,10 @@
-"""The one place that creates onnxruntime sessions.
+"""The one place that creates inference sessions: onnxruntime (CUDA or CPU) and, on the CPU, OpenVINO.
 
 Device "auto" tries CUDA, then the CPU; every session reports the provider that really runs it
 (`session.get_providers()[0]`), because onnxruntime silently falls back to the CPU when CUDA cannot load.
+On the CPU the backend and precision are chosen per CPU and per model by core/runtime_choice.py (OpenVINO bf16 where
+the CPU has bf16 units and the card's measured loss allows it, else onnxruntime fp32 as before); each session says
+which backend, precision and device really run it.
 Whether CUDA works is decided once per process: asking onnxruntime-gpu for CUDA on a machine without it prints a
 screen of C++ errors every time, so after the first failure we stop asking.
 """
@@ -16,11 +19,17 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
+from imagestudio.core.card_values import card_int8_file, card_precision_loss
+from imagestudio.core.cpu_features import cpu_features
 from imagestudio.core.errors import DeviceError, DeviceOutOfMemoryError, ModelError, UnsupportedModelError
+from imagestudio.core.onnx_metadata import read_metadata_props
+from imagestudio.core.openvino_session import OpenVinoEngine, openvino_missing
+from imagestudio.core.runtime_choice import CpuChoice, CpuRequest, check_request, choose, requested
 
 log = logging.getLogger(__name__)
 
@@ -183,25 +192,38 @@ def _session_options() -> ort.SessionOptions:
     return options
 
 
+BACKEND_WORDS = {"onnxruntime": "onnxruntime", "openvino": "OpenVINO"}
+OPENVINO_PROVIDER = "OpenVINO CPU"  # the `provider` of an OpenVINO session (onnxruntime's names for its own)
+
+
 @dataclass
 class ModelSession:
-    """An onnxruntime session for one image model, and the truth about where it runs."""
+    """A session for one model (onnxruntime or OpenVINO), and the truth about where and how it runs."""
 
     path: Path
     device: str  # "cuda" | "cpu": where it really runs
-    provider: str  # session.get_providers()[0]
+    provider: str  # session.get_providers()[0], or OPENVINO_PROVIDER
     input_name: str
     output_names: list[str]
     input_shape: list[int | str | None]
     output_shape: list[int | str | None]
     input_type: str
     input_count: int
-    _session: ort.InferenceSession = field(repr=False)
-    notice: str | None = None  # set when the requested device could not be used
+    _session: Any = field(repr=False)  # ort.InferenceSession or OpenVinoEngine
+    notice: str | None = None  # set when the requested device, backend or precision could not be used
+    backend: str = "onnxruntime"  # "onnxruntime" | "openvino"
+    precision: str = "fp32"  # "fp32" | "bf16" | "int8": what really computes
+
+    def describe(self) -> str:
+        """'OpenVINO bf16 on the CPU', 'onnxruntime fp32 on CUDA'."""
+        where = "CUDA" if self.device == "cuda" else "the CPU"
+        return f"{BACKEND_WORDS.get(self.backend, self.backend)} {self.precision} on {where}"
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """Runs the model on one NCHW float32 batch and returns its first output."""
         try:
+            if self.backend == "openvino":
+                return self._session.run(x)
             return self._session.run(self.output_names[:1], {self.input_name: x})[0]
         except MemoryError as exc:
             raise DeviceOutOfMemoryError(f"out of memory running {self.path.name} on {self.device}") from exc
@@ -213,27 +235,35 @@ class ModelSession:
             raise ModelError(f"model {self.path.name} failed on input {tuple(x.shape)}: {first_line}") from exc
 
     def metadata(self) -> dict[str, str]:
+        if self.backend == "openvino":
+            return read_metadata_props(self.path)
         return dict(self._session.get_modelmeta().custom_metadata_map)
 
 
-_sessions: OrderedDict[tuple[str, int, str], ModelSession] = OrderedDict()
+_sessions: OrderedDict[tuple[str, int, str, str, str], ModelSession] = OrderedDict()
 _sessions_lock = threading.Lock()
 
 
-def get_session(path: Path, device: str = "auto") -> ModelSession:
-    """A session for `path` on `device` ("auto": CUDA, then CPU), cached per (path, mtime, device)."""
+def get_session(path: Path, device: str = "auto", *, backend: str | None = None,
+                precision: str | None = None) -> ModelSession:
+    """A session for `path` on `device` ("auto": CUDA, then CPU), cached per (path, mtime, device, request).
+
+    `backend` and `precision` ("auto" or a name, see core/runtime_choice.py) default to the process-wide request
+    (the CLI's --backend/--precision, the GUI's setting)."""
     check_device(device)
+    base = requested()
+    request = check_request(backend or base.backend, precision or base.precision, device)
     path = Path(path).resolve()
     try:
         mtime = path.stat().st_mtime_ns
     except OSError as exc:
         raise ModelError(f"model file '{path}' cannot be read: {exc.strerror or exc}") from exc
-    key = (str(path), mtime, device)
+    key = (str(path), mtime, device, request.backend, request.precision)
     with _sessions_lock:
         if key in _sessions:
             _sessions.move_to_end(key)
             return _sessions[key]
-    session = _create_session(path, device)
+    session = _create_session(path, device, request)
     with _sessions_lock:
         _sessions[key] = session
         while len(_sessions) > _SESSION_CACHE_SIZE:
@@ -246,28 +276,42 @@ def clear_session_cache() -> None:
         _sessions.clear()
 
 
-def _create_session(path: Path, device: str) -> ModelSession:
+def _create_session(path: Path, device: str, request: CpuRequest = CpuRequest()) -> ModelSession:
     notice = None
-    want_cuda = device in ("auto", "cuda") and cuda_status().usable
-    if device == "cuda" and not want_cuda:
-        notice = f"CUDA was requested but cannot be used ({cuda_status().reason}); running on the CPU"
+    # An explicit OpenVINO request means the CPU (check_request refuses it together with device "cuda").
+    want_cuda = device in ("auto", "cuda") and request.backend != "openvino" and cuda_status().usable
+    if not want_cuda:
+        cpu_session = _create_cpu_session(path, request)
+        if device == "cuda":
+            notice = f"CUDA was requested but cannot be used ({cuda_status().reason}); running on the CPU"
+            _log_notice_once(notice)
+            cpu_session.notice = "; ".join(n for n in (notice, cpu_session.notice) if n)
+        return cpu_session
 
-    if want_cuda:
-        try:
-            session = _build(path, [(CUDA_PROVIDER, _CUDA_OPTIONS), CPU_PROVIDER], quiet=True)
-        except UnsupportedModelError:  # CUDA's own start-up failed, or the model is bad: the CPU tells which
-            session = _build(path, [CPU_PROVIDER], quiet=False)
-    else:
+    try:
+        session = _build(path, [(CUDA_PROVIDER, _CUDA_OPTIONS), CPU_PROVIDER], quiet=True)
+    except UnsupportedModelError:  # CUDA's own start-up failed, or the model is bad: the CPU tells which
         session = _build(path, [CPU_PROVIDER], quiet=False)
     provider = session.get_providers()[0]
-    if want_cuda and provider != CUDA_PROVIDER:
+    if provider != CUDA_PROVIDER:
         reason = "the CUDA or cuDNN libraries onnxruntime needs could not be loaded"
         _mark_cuda_unusable(reason)
         if device == "cuda":
             notice = f"CUDA was requested but cannot be used ({reason}); running on the CPU"
-    if notice:
-        _log_notice_once(notice)
+            _log_notice_once(notice)
+        # CUDA did not load: the CPU's own choice of backend and precision applies, as on a machine without it.
+        cpu_session = _create_cpu_session(path, request)
+        cpu_session.notice = "; ".join(n for n in (notice, cpu_session.notice) if n) or None
+        return cpu_session
+    if request.precision not in ("auto", "fp32"):
+        notice = f"{request.precision} is a CPU precision here; CUDA runs fp32"
+        _log_notice_text(notice)
+    return _ort_model_session(path, session, notice)
 
+
+def _ort_model_session(path: Path, session: ort.InferenceSession, notice: str | None,
+                       precision: str = "fp32") -> ModelSession:
+    provider = session.get_providers()[0]
     inputs, outputs = session.get_inputs(), session.get_outputs()
     return ModelSession(
         path=path,
@@ -281,7 +325,81 @@ def _create_session(path: Path, device: str) -> ModelSession:
         input_count=len(inputs),
         notice=notice,
         _session=session,
+        backend="onnxruntime",
+        precision=precision,
     )
+
+
+def _cpu_choice(path: Path, request: CpuRequest) -> tuple[CpuChoice, Path]:
+    """The backend and precision for `path` on this CPU, and the file to load (the int8 variant for int8)."""
+    try:
+        meta = read_metadata_props(path)
+    except ModelError:  # an unreadable card: the session build below says what is wrong with the file
+        meta = {}
+    int8_file = card_int8_file(meta, path)
+    choice = choose(request, cpu_features(), card_precision_loss(meta, path), int8_file is not None,
+                    openvino_missing)
+    return choice, (int8_file if choice.precision == "int8" and int8_file is not None else path)
+
+
+def _create_cpu_session(path: Path, request: CpuRequest) -> ModelSession:
+    choice, file = _cpu_choice(path, request)
+    notice = choice.notice
+    if choice.backend == "openvino":
+        try:
+            return _openvino_model_session(path, file, choice.precision, notice)
+        except UnsupportedModelError as exc:
+            if request.backend == "openvino":
+                raise
+            # Auto picked OpenVINO for speed; a model it cannot compile still runs as it always did.
+            notice = f"OpenVINO could not run {path.name} ({exc}); running onnxruntime fp32"
+            file, choice = path, CpuChoice("onnxruntime", "fp32", notice)
+    if notice:
+        _log_notice_text(notice)
+    session = _build(file, [CPU_PROVIDER], quiet=False)
+    return _ort_model_session(path, session, notice, precision=choice.precision)
+
+
+def _openvino_model_session(path: Path, file: Path, precision: str, notice: str | None) -> ModelSession:
+    try:
+        engine = OpenVinoEngine(file, precision, thread_count())
+    except MemoryError as exc:
+        raise DeviceOutOfMemoryError(f"out of memory loading model {path.name}") from exc
+    except Exception as exc:  # OpenVINO raises RuntimeError subclasses with a C++ message
+        text = str(exc).strip()
+        if any(marker in text.lower() for marker in _OOM_MARKERS):
+            raise DeviceOutOfMemoryError(f"out of memory loading model {path.name}") from exc
+        reason = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+        raise UnsupportedModelError(f"OpenVINO cannot load '{path.name}': {reason[:200]}") from exc
+    if notice:
+        _log_notice_text(notice)
+    return ModelSession(
+        path=path,
+        device="cpu",
+        provider=OPENVINO_PROVIDER,
+        input_name=engine.input_name,
+        output_names=engine.output_names,
+        input_shape=engine.input_shape,
+        output_shape=engine.output_shape,
+        input_type=engine.input_type,
+        input_count=engine.input_count,
+        notice=notice,
+        _session=engine,
+        backend="openvino",
+        precision=precision,
+    )
+
+
+_logged_notices: set[str] = set()
+
+
+def _log_notice_text(notice: str) -> None:
+    """A backend or precision notice, said once per process (per distinct text), like the CUDA one."""
+    with _cuda_lock:
+        first = notice not in _logged_notices
+        _logged_notices.add(notice)
+    if first:
+        log.warning(notice)
 
 
 def _log_notice_once(notice: str) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from imagestudio.core.errors import DeviceError, DeviceOutOfMemoryError, ModelError, NotEnoughMemoryError
 from imagestudio.core.model_probe import check_image_model_signature
 from imagestudio.core.models import ModelCard
-from imagestudio.core.models_ran import record_model_run
+from imagestudio.core.models_ran import record_session_run
 from imagestudio.core.progress import CancelToken, Progress
 from imagestudio.core.runtime import ModelSession, get_session
 
@@ -242,7 +242,7 @@ def run_model_tiled(
                 progress=progress,
                 cancel=cancel,
             )
-            record_model_run(card, session.provider, session.device, session.notice)
+            record_session_run(card, session)
             return result
         except DeviceOutOfMemoryError:
             if side > smallest:

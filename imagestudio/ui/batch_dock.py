@@ -125,6 +125,10 @@ class BatchDock(QDockWidget):
         self.resume_check = QCheckBox("Resume an earlier run")
         self.resume_check.setToolTip("Skip the files an earlier run of this batch already finished")
         self.resume_check.setChecked(True)
+        self.cluster_edit = QLineEdit()
+        self.cluster_edit.setPlaceholderText("this computer (or auto, HOST:PORT, ray://HOST:PORT)")
+        self.cluster_edit.setToolTip("A Ray cluster to run the files on (needs imagestudio[cluster]); the folders "
+                                     "and models must be on storage every node mounts at the same path")
 
         self.preview_button = QPushButton("Preview")
         self.run_button = QPushButton("Run")
@@ -165,6 +169,7 @@ class BatchDock(QDockWidget):
         form.addRow("If it exists", self.conflict_combo)
         form.addRow("", self.resume_check)
         form.addRow("Pipeline", self.pipeline_combo)
+        form.addRow("Run on", self.cluster_edit)
         buttons = QGridLayout()  # two rows: the dock stays narrow beside the canvas
         for column, button in enumerate((self.preview_button, self.run_button, self.pause_button, self.cancel_button)):
             buttons.addWidget(button, 0, column)
@@ -281,12 +286,14 @@ class BatchDock(QDockWidget):
         if spec is None or self.runner.busy:
             return None
         self.report = None
+        cluster = self.cluster_edit.text().strip() or None
+        if cluster is not None and not self._cluster_usable(cluster):
+            return None
 
         def work(progress, cancel) -> BatchReport:  # noqa: ANN001
             plan = plan_batch(spec)
             self.plan_ready.emit(plan)
-            batch = BatchRunner(plan, on_status=self.status_arrived.emit, on_result=self.result_arrived.emit,
-                                cancel=cancel)
+            batch = self._runner(plan, cluster, cancel)
             if self._pause_wanted:  # Pause was pressed while the folder was still being scanned
                 batch.pause()
             self._batch = batch
@@ -294,6 +301,27 @@ class BatchDock(QDockWidget):
             return self.report
 
         return self._submit(Job("Batch", work))
+
+    def _cluster_usable(self, address: str) -> bool:
+        """The address well formed and Ray installed: said now, in a dialog, not after the folder is scanned."""
+        from imagestudio.core.batch.cluster import check_address, import_ray  # noqa: PLC0415 - only for a cluster
+
+        try:
+            check_address(address)
+            import_ray()
+        except ImageStudioError as exc:
+            dialogs.show_error(self, "The batch cannot start", str(exc))
+            return False
+        return True
+
+    def _runner(self, plan: BatchPlan, cluster: str | None, cancel) -> BatchRunner:  # noqa: ANN001
+        if cluster is None:
+            return BatchRunner(plan, on_status=self.status_arrived.emit, on_result=self.result_arrived.emit,
+                               cancel=cancel)
+        from imagestudio.core.batch.cluster import ClusterOptions, ClusterRunner  # noqa: PLC0415
+
+        return ClusterRunner(plan, ClusterOptions(cluster), on_status=self.status_arrived.emit,
+                             on_result=self.result_arrived.emit, cancel=cancel)
 
     def _submit(self, job: Job) -> Job:
         job.succeeded.connect(self._job_succeeded)

@@ -1,5 +1,5 @@
 """The Batch panel remembers its last job: folders, patterns, pipeline (a preset's file too), format, quality, name
-template, conflict rule and resume, written to the settings on every change and read back when the panel is built.
+template, conflict rule, resume and the cluster, written to the settings on every change and read back when the panel is built.
 A pipeline or option this build no longer has, or a preset file that is gone, leaves the panel's default."""
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class RememberedBatchSettings(QObject):
         self._dock = dock
         self._settings = settings
         self.restore()
-        for edit in (dock.input_edit, dock.output_edit, dock.include_edit, dock.exclude_edit, dock.template_edit):
+        for edit in (dock.input_edit, dock.output_edit, dock.include_edit, dock.exclude_edit, dock.template_edit,
+                     dock.cluster_edit):
             edit.textChanged.connect(self.save)
         for combo in (dock.pipeline_combo, dock.format_combo, dock.conflict_combo):
             combo.currentIndexChanged.connect(self.save)
@@ -59,6 +60,7 @@ class RememberedBatchSettings(QObject):
         dock.exclude_edit.setText(settings.get("batch/exclude"))
         dock.quality.setValue(settings.get("batch/quality"))
         dock.resume_check.setChecked(settings.get("batch/resume"))
+        dock.cluster_edit.setText(settings.get("batch/cluster"))
         if settings.get("batch/template"):
             dock.template_edit.setText(settings.get("batch/template"))
         for combo, key in ((dock.format_combo, "batch/format"), (dock.conflict_combo, "batch/conflict")):
@@ -82,6 +84,7 @@ class RememberedBatchSettings(QObject):
         settings.set("batch/exclude", dock.exclude_edit.text())
         settings.set("batch/quality", dock.quality.value())
         settings.set("batch/resume", dock.resume_check.isChecked())
+        settings.set("batch/cluster", dock.cluster_edit.text())
         settings.set("batch/template", dock.template_edit.text())
         settings.set("batch/format", str(dock.format_combo.currentData()))
         settings.set("batch/conflict", str(dock.conflict_combo.currentData()))

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 from imagestudio import __version__
 from imagestudio.core.image import SUPPORTED_SUFFIXES, Image
 from imagestudio.core.runtime import expected_provider
+from imagestudio.core.runtime_choice import set_requested
 from imagestudio.ui import dialogs
 from imagestudio.ui import help as help_pages
 from imagestudio.ui.autosave import Autosaver
@@ -76,7 +77,7 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self._update_title()
         self._update_actions()
-        self.status.show_expected_device(self.settings.device, expected_provider(self.settings.device))
+        self._apply_cpu_request()
 
     # --- the session, under the names the window has always offered ------------------------------------------------
     @property
@@ -345,6 +346,12 @@ class MainWindow(QMainWindow):
         self.operations.set_default_device(self.settings.device)
         if self.document is not None:
             self.document.set_memory_limit(self.settings.history_limit_bytes)
+        self._apply_cpu_request()
+
+    def _apply_cpu_request(self) -> None:
+        """The CPU backend/precision setting becomes the core's request: sessions made from now on follow it."""
+        request = self.settings.cpu_request
+        set_requested(request.backend, request.precision)
         self.status.show_expected_device(self.settings.device, expected_provider(self.settings.device))
 
     def _restore_layout(self) -> None:

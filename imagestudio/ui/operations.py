@@ -14,6 +14,7 @@ from typing import Any
 from imagestudio.core.image import Image
 from imagestudio.core.ops import ModelSlot
 from imagestudio.core.pipeline import OPERATIONS, Pipeline, Step
+from imagestudio.core.runtime import BACKEND_WORDS
 from imagestudio.core.progress import CancelToken, Progress
 from imagestudio.ui.display import DisplayImage, build_display
 
@@ -67,9 +68,15 @@ class ModelUse:
     name: str
     title: str
     sha256: str
-    provider: str  # what onnxruntime really ran it on, e.g. "CUDAExecutionProvider"
+    provider: str  # what really ran it, e.g. "CUDAExecutionProvider", "OpenVINO CPU"
     device: str  # "cuda" | "cpu"
-    notice: str | None = None  # why the requested device was not used
+    notice: str | None = None  # why the requested device, backend or precision was not used
+    backend: str = "onnxruntime"  # "onnxruntime" | "openvino"
+    precision: str = "fp32"  # "fp32" | "bf16" | "int8"
+
+    def runtime_words(self) -> str:
+        """'OpenVINO bf16 on CPU'."""
+        return f"{BACKEND_WORDS.get(self.backend, self.backend)} {self.precision} on {_device_word(self)}"
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ class EditRecord:
     def describe(self) -> str:
         lines = [step.describe() for step in self.steps]
         for model in self.models:
-            lines.append(f"Ran {model.name} on {_device_word(model)} · sha256 {model.sha256[:12]}…")
+            lines.append(f"Ran {model.name} with {model.runtime_words()} · sha256 {model.sha256[:12]}…")
         return "\n".join(lines)
 
 
@@ -100,8 +107,8 @@ def run_edit(image: Image, label: str, steps: list[Step], progress: Progress, ca
     cancel.raise_if_cancelled()
     progress(1.0, "preparing the view")
     display = build_display(run.image)
-    uses = tuple(ModelUse(r.card.name, r.card.title, r.card.sha256, r.provider, r.device, r.notice)
-                 for r in run.models)
+    uses = tuple(ModelUse(r.card.name, r.card.title, r.card.sha256, r.provider, r.device, r.notice, r.backend,
+                          r.precision) for r in run.models)
     return EditOutcome(run.image, display, EditRecord(label, run.steps, uses))
 
 

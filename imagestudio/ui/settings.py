@@ -11,7 +11,9 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from imagestudio.core.errors import DeviceError
 from imagestudio.core.image import DEFAULT_MAX_PIXELS
+from imagestudio.core.runtime_choice import BACKENDS, PRECISIONS, CpuRequest, check_request
 
 ORGANISATION = "ImageStudio"
 APPLICATION = "ImageStudio"
@@ -31,6 +33,12 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("processing/device", str, "auto", "Default device for models: auto (CUDA, then CPU), cuda or cpu."),
+    Setting("processing/backend", str, "auto",
+            "CPU inference runtime: auto (OpenVINO where it runs the chosen precision, else onnxruntime), "
+            "onnxruntime or openvino. CUDA always runs onnxruntime."),
+    Setting("processing/precision", str, "auto",
+            "CPU precision: auto (bf16 on CPUs with AMX/AVX512-BF16 where the model's card allows it, int8 where "
+            "the card ships a faster variant, else fp32), fp32, bf16 or int8."),
     Setting("processing/tile_size", int, 0, "Tile side in pixels for model runs; 0 lets the core choose."),
     Setting("output/format", str, "same", "Format for Save As and Export: same (as the input), PNG, JPEG, WEBP, TIFF."),
     Setting("output/quality", int, 95, "Quality for JPEG and WEBP output, 1 to 100."),
@@ -57,6 +65,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("batch/template", str, "", "Batch output name template."),
     Setting("batch/conflict", str, "", "Batch: what to do when the output exists."),
     Setting("batch/resume", bool, True, "Batch: skip files finished by an earlier run."),
+    Setting("batch/cluster", str, "", "Batch: the Ray cluster to run on (empty: this computer)."),
 )
 _BY_KEY = {setting.key: setting for setting in SETTINGS}
 DEVICES = ("auto", "cuda", "cpu")
@@ -95,6 +104,17 @@ class AppSettings:
     def device(self) -> str:
         value = self.get("processing/device")
         return value if value in DEVICES else "auto"
+
+    @property
+    def cpu_request(self) -> CpuRequest:
+        """The backend and precision settings; a pair no model can satisfy (a hand-edited file) means auto."""
+        backend, precision = self.get("processing/backend"), self.get("processing/precision")
+        if backend not in BACKENDS or precision not in PRECISIONS:
+            return CpuRequest()
+        try:
+            return check_request(backend, precision)
+        except DeviceError:
+            return CpuRequest()
 
     @property
     def tile(self) -> int | None:

@@ -248,10 +248,13 @@ class StatusBar(QStatusBar):
         if not models:
             return
         devices = sorted({"CUDA" if m.device == "cuda" else "CPU" for m in models})
+        # Precision in the label only when not plain fp32 (the usual case needs no extra words).
+        runtimes = sorted({f"{m.precision}" for m in models if m.precision != "fp32"})
+        extra = f" ({', '.join(runtimes)})" if runtimes else ""
         names = ", ".join(m.name for m in models)
-        self.device_label.setText(f"Ran on {' + '.join(devices)} · {names}")
+        self.device_label.setText(f"Ran on {' + '.join(devices)}{extra} · {names}")
         notices = [m.notice for m in models if m.notice]
-        tips = [f"{m.title} ({m.name}) ran on {m.provider}" for m in models] + notices
+        tips = [f"{m.title} ({m.name}) ran with {m.runtime_words()} ({m.provider})" for m in models] + notices
         self.device_label.setToolTip("\n".join([self.device_label.full_text(), *tips]))
         if notices:
             self.showMessage(notices[0], 10_000)

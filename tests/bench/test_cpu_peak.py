@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cpu_peak import CpuPeak, clock_mhz, vector_unit
+from cpu_peak import CpuPeak, clock_mhz, precision_unit, vector_unit
 
 
 def test_vector_width_from_flags() -> None:
@@ -21,3 +21,20 @@ def test_clock_prefers_the_max_clock() -> None:
 def test_peak_is_cores_times_clock_times_flops_per_cycle() -> None:
     peak = CpuPeak("x", cores=2, threads_per_core=1, mhz=2500.0, clock_source="", vector="", flops_per_cycle=32)
     assert peak.gflops == 2 * 2.5 * 32
+
+
+def test_each_precision_has_the_peak_of_its_own_units() -> None:
+    amx = frozenset({"avx512f", "avx2", "fma", "avx512_bf16", "amx_bf16", "amx_int8", "avx512_vnni"})
+    peak = CpuPeak("x", cores=2, threads_per_core=1, mhz=2000.0, clock_source="", vector="AVX-512",
+                   flops_per_cycle=64, flags=amx)
+    assert peak.for_precision("fp32")[1:] == (64, 2 * 2.0 * 64)
+    assert peak.for_precision("bf16")[:2] == ("AMX-BF16 tiles", 1024)
+    assert peak.for_precision("int8")[:2] == ("AMX-INT8 tiles", 2048)
+    assert precision_unit({"avx512_bf16"}, "bf16")[1] == 128
+    assert precision_unit({"avx512_vnni"}, "int8")[1] == 256
+    assert precision_unit({"avx_vnni"}, "int8")[1] == 128
+    # An AVX2 laptop: no bf16 or int8 units, so those precisions only have the fp32 vector peak.
+    laptop = CpuPeak("y", cores=4, threads_per_core=2, mhz=3000.0, clock_source="", vector="AVX2", flops_per_cycle=32,
+                     flags=frozenset({"avx2", "fma"}))
+    assert precision_unit(laptop.flags, "bf16") is None
+    assert laptop.for_precision("bf16")[1] == 32

@@ -199,3 +199,31 @@ def test_a_remembered_preset_that_is_gone_falls_back_to_the_default_pipeline(qtb
     again = MainWindow(AppSettings())
     qtbot.addWidget(again)
     assert again.batch_dock.pipeline_combo.currentIndex() == 0
+
+
+def test_run_on_a_ray_cluster_gives_the_local_outputs(qtbot, window, folder, tmp_path, bundled_upscalers,
+                                                      ray_cluster) -> None:
+    dock = window.batch_dock
+    set_up(dock, folder, tmp_path / "local")
+    dock.run_button.click()
+    wait_batch(qtbot, dock)
+    local = {r.input: (r.status, r.output) for r in dock.report.results}
+    set_up(dock, folder, tmp_path / "cluster")
+    dock.cluster_edit.setText("auto")  # this process is already the session cluster's driver
+    dock.run_button.click()
+    wait_batch(qtbot, dock)
+    assert {r.input: (r.status, r.output) for r in dock.report.results} == local
+    assert dock.cell("corrupt.png", 2) == "failed" and dock.cell("a.png", 2) == "done"
+    for name in ("a_x2.png", "sub/b_x2.jpg"):
+        assert (tmp_path / "cluster" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
+    assert window.settings.get("batch/cluster") == "auto", "remembered with the other batch settings"
+
+
+def test_a_bad_cluster_address_is_said_before_any_work(qtbot, window, dialog_recorder, folder, tmp_path,
+                                                       bundled_upscalers) -> None:
+    dock = window.batch_dock
+    set_up(dock, folder, tmp_path / "out")
+    dock.cluster_edit.setText("ray://no port here")
+    assert dock.run() is None
+    assert "not a Ray cluster address" in dialog_recorder.errors[-1][1]
+    assert not (tmp_path / "out").exists()

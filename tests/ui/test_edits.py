@@ -31,8 +31,10 @@ def test_denoise_runs_a_real_model_then_undo_and_redo(qtbot, window, photo, same
     [model] = window.undo_stack.command(0).record.models
     assert model.name == "denoise" and model.sha256 == find_model("denoise").sha256
     assert model.provider == "CPUExecutionProvider"
+    assert (model.backend, model.precision, model.device) == ("onnxruntime", "fp32", "cpu")  # no loss in its card
     assert "CPU" in window.status.device_label.text() and "denoise" in window.status.device_label.text()
     assert "denoise" in window.history_dock.details.text()
+    assert "onnxruntime fp32 on CPU" in window.history_dock.details.text()
 
     window.undo_action.trigger()
     np.testing.assert_array_equal(window.document.image.rgb, original)

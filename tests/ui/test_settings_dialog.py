@@ -34,3 +34,35 @@ def test_save_options_offer_quality_only_for_lossy_formats(qtbot):
     dialog._format.setCurrentText("JPEG")
     assert dialog._quality.isEnabled() and dialog.quality() == 90 and dialog.keep_metadata()
     assert (format_for_suffix(".JPEG"), format_for_suffix(".tif"), format_for_suffix(".xyz")) == ("JPEG", "TIFF", None)
+
+
+def test_the_cpu_backend_and_precision_setting_becomes_the_cores_request(qtbot):
+    from imagestudio.core.runtime_choice import CpuRequest, requested
+
+    window = MainWindow(AppSettings())
+    qtbot.addWidget(window)
+    assert requested() == CpuRequest("auto", "auto")
+    dialog = SettingsDialog(window.settings, window)
+    dialog.backend.setCurrentText("openvino")
+    dialog.precision.setCurrentText("fp32")
+    dialog.apply()
+    window.apply_settings()
+    assert AppSettings().cpu_request == CpuRequest("openvino", "fp32") == requested()
+    # onnxruntime has no CPU bf16: picking one of that pair moves the other off it, so it is never saved
+    dialog.precision.setCurrentText("bf16")
+    dialog.backend.setCurrentText("onnxruntime")
+    assert dialog.precision.currentText() == "auto"
+    dialog.precision.setCurrentText("bf16")
+    assert dialog.backend.currentText() == "auto"
+
+
+def test_a_hand_edited_impossible_pair_means_auto():
+    from imagestudio.core.runtime_choice import CpuRequest
+    from imagestudio.ui.settings import qsettings
+
+    store = qsettings()
+    store.setValue("processing/backend", "onnxruntime")
+    store.setValue("processing/precision", "bf16")
+    assert AppSettings(store).cpu_request == CpuRequest()
+    store.setValue("processing/backend", "tensorrt")
+    assert AppSettings(store).cpu_request == CpuRequest()

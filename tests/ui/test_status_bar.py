@@ -20,6 +20,21 @@ def test_device_indicator_names_the_provider_that_ran_and_the_model(qtbot):
     assert fallback in bar.device_label.toolTip() and bar.currentMessage() == fallback
 
 
+def test_the_status_bar_and_history_say_which_backend_and_precision_ran(qtbot):
+    from imagestudio.ui.operations import EditRecord
+
+    bar = StatusBar()
+    qtbot.addWidget(bar)
+    uses = (ModelUse("upscale-x4", "Upscale ×4", "ab" * 32, "OpenVINO CPU", "cpu", None, "openvino", "bf16"),
+            ModelUse("denoise", "Denoise", "cd" * 32, "CPUExecutionProvider", "cpu"))
+    bar.show_models_used(uses)
+    assert bar.device_label.text() == "Ran on CPU (bf16) · upscale-x4, denoise"
+    assert "Upscale ×4 (upscale-x4) ran with OpenVINO bf16 on CPU" in bar.device_label.toolTip()
+    assert "Denoise (denoise) ran with onnxruntime fp32 on CPU" in bar.device_label.toolTip()
+    history = EditRecord("Enhance", (), uses).describe()
+    assert "Ran upscale-x4 with OpenVINO bf16 on CPU" in history and "Ran denoise with onnxruntime fp32 on CPU" in history
+
+
 def test_cursor_readout_shows_position_rgb_and_hex(qtbot):
     bar = StatusBar()
     qtbot.addWidget(bar)

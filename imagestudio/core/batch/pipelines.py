@@ -54,6 +54,22 @@ def with_device(pipeline: Pipeline, device: str) -> Pipeline:
     return Pipeline([Step(step.op, {**step.params, "device": device}) for step in pipeline.steps])
 
 
+def step_model_cards(step: Step) -> list[tuple[str, ModelCard]]:
+    """(parameter, card) for each model the step will use. Models the photo decides on (Enhance's) or that will not
+    run (strength 0) are left out when missing, and fail per file, not up front; a missing model the step needs, or
+    one the user named, raises ModelNotFoundError."""
+    cards = []
+    for slot in step.models():
+        try:
+            card = slot.card()
+        except ModelNotFoundError:
+            if slot.needed or slot.chosen:
+                raise
+            continue
+        cards.append((slot.field, card))
+    return cards
+
+
 def pipeline_models(pipeline: Pipeline) -> list[ModelCard]:
     """The models the pipeline will use, checked before a batch starts: a missing required model fails the whole
     batch at once (ModelNotFoundError) rather than every file in turn."""
@@ -61,14 +77,7 @@ def pipeline_models(pipeline: Pipeline) -> list[ModelCard]:
         raise PipelineError("the pipeline has no steps: there is nothing to do to the images")
     cards: list[ModelCard] = []
     for step in pipeline.steps:
-        # Models the photo decides on (Enhance's) or that will not run (strength 0) fail per file, not up front.
-        for slot in step.models():
-            try:
-                card = slot.card()
-            except ModelNotFoundError:
-                if slot.needed or slot.chosen:
-                    raise
-                continue
+        for _key, card in step_model_cards(step):
             if card not in cards:
                 cards.append(card)
     return cards

@@ -112,6 +112,12 @@ class BatchRunner:
     # --- the run -------------------------------------------------------------------------------------------------
     def run(self) -> BatchReport:
         """Runs every planned file; returns the report (raises only for a problem with the whole batch)."""
+        report, work = self._begin()
+        self._execute(work)
+        return self._conclude(report, work)
+
+    def _begin(self) -> tuple[BatchReport, list[PlannedFile]]:
+        """The manifest opened, stale temporary files removed, skipped files reported: what is left to do."""
         spec = self.spec
         self._started = time.monotonic()
         self._pipeline_sha = pipeline_hash(spec.pipeline, spec.rule)  # also finds a missing model before any work
@@ -136,6 +142,10 @@ class BatchRunner:
             else:
                 work.append(planned)
         self._status(force=True, message="starting")
+        return report, work
+
+    def _execute(self, work: list[PlannedFile]) -> None:
+        """The three overlapped stages on this machine (ClusterRunner runs the files on a Ray cluster instead)."""
         stages = [threading.Thread(target=self._guard, args=(self._read, work), name="batch-reader", daemon=True),
                   threading.Thread(target=self._guard, args=(self._write,), name="batch-writer", daemon=True)]
         for stage in stages:
@@ -147,6 +157,8 @@ class BatchRunner:
                 stage.join()
         if self._crash is not None:
             raise self._crash
+
+    def _conclude(self, report: BatchReport, work: list[PlannedFile]) -> BatchReport:
         for planned in work:
             if planned.input_rel not in self._results:
                 if self._stop_reason is not None:
@@ -283,7 +295,18 @@ class BatchRunner:
         self._drain(self._computed)
 
     def _save(self, item: _Work) -> None:
-        planned, rule, out_dir = item.planned, self.spec.rule, self.spec.output_dir
+        rule = self.spec.rule
+        fmt = None if rule.format == "same" else rule.format
+        self._place(item.planned, item.sha256,
+                    lambda target: save_image(item.image, target, format=fmt, quality=rule.quality,
+                                              keep_metadata=rule.keep_metadata),
+                    seconds=item.seconds, frames=item.frames)
+
+    def _place(self, planned: PlannedFile, sha256: str, write: Callable[[Path], Path], *, seconds: float,
+               frames: int) -> None:
+        """Puts one finished file in place with `write(target) -> path written`, under the conflict rule and the
+        write-time checks of the output folder, then records it in the manifest."""
+        rule, out_dir = self.spec.rule, self.spec.output_dir
         target = planned.output
         assert target is not None and self._manifest is not None
         if os.path.lexists(target) and not planned.overwrite:  # appeared since the plan was made
@@ -308,11 +331,9 @@ class BatchRunner:
             return
         try:
             prepare_target(out_dir, target)
-            fmt = None if rule.format == "same" else rule.format
-            written = save_image(item.image, target, format=fmt, quality=rule.quality,
-                                 keep_metadata=rule.keep_metadata)
+            written = write(target)
             output_rel = target.relative_to(out_dir).as_posix()
-            self._manifest.record(planned.input_rel, item.sha256, self._pipeline_sha, output_rel)
+            self._manifest.record(planned.input_rel, sha256, self._pipeline_sha, output_rel)
         except (ImageStudioError, OSError, MemoryError) as exc:
             if written is not None:
                 # Written but not recorded (the disk filled up before the manifest line): a FAILED file must not
@@ -328,9 +349,9 @@ class BatchRunner:
             self._finish(planned, FAILED, reason)
             return
         note = planned.reason if planned.action != RESUME else "redone: input or pipeline changed since the earlier run"
-        if item.frames > 1:
-            note = "; ".join(filter(None, [note, f"animated: only the first of {item.frames} frames was processed"]))
-        self._finish(planned, DONE, note, output=output_rel, seconds=item.seconds)
+        if frames > 1:
+            note = "; ".join(filter(None, [note, f"animated: only the first of {frames} frames was processed"]))
+        self._finish(planned, DONE, note, output=output_rel, seconds=seconds)
 
     @staticmethod
     def _drain(source: queue.Queue) -> None:

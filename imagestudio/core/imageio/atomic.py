@@ -36,6 +36,15 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Write to a temporary file beside the target, then rename it into place; remove it on any failure, including
     an interrupting exception (KeyboardInterrupt, the CLI's SIGTERM). Raises ImageSaveError."""
     path = Path(path)
+    temp = write_temporary(path, write)
+    place_temporary(temp, path)
+
+
+def write_temporary(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+    """The first half of `atomic_write`: the data written and fsync'd to a temporary file beside `path`, returned
+    for `place_temporary` to rename (a cluster worker writes it, the batch's driver places it). Removed on any
+    failure. Raises ImageSaveError."""
+    path = Path(path)
     temp: Path | None = None
     try:
         temp, handle = _create_temp(path)
@@ -43,11 +52,8 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
             write(out)
             out.flush()
             os.fsync(out.fileno())
-        _keep_permissions(path, temp)
-        os.replace(temp, path)
-        _forget(temp)
-        temp = None
-        _sync_folder(path.parent)
+        written, temp = temp, None
+        return written
     except OSError as error:
         raise ImageSaveError(_os_message(path, error)) from error
     except MemoryError:
@@ -61,9 +67,40 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
             _forget(temp)
 
 
+def place_temporary(temp: Path, path: Path) -> None:
+    """The second half: `temp` (beside `path`) renamed onto `path`, keeping an existing file's permissions, and the
+    rename made durable. The temporary file is removed if that fails. Raises ImageSaveError."""
+    path = Path(path)
+    placed = False
+    try:
+        _keep_permissions(path, temp)
+        os.replace(temp, path)
+        placed = True
+        _forget(temp)
+        _sync_folder(path.parent)
+    except OSError as error:
+        raise ImageSaveError(_os_message(path, error)) from error
+    finally:
+        if not placed:  # also on an interrupting exception between the two halves
+            with suppress(OSError):
+                os.unlink(temp)
+            _forget(temp)
+
+
+def disown_temporary(temp: Path) -> None:
+    """This process hands `temp` on to another (a cluster worker to the batch's driver): its exit hook must not
+    remove it."""
+    _forget(Path(temp))
+
+
 def temporary_name(path: Path) -> str:
     """`.<name cut to 100 bytes>.<pid>.<8 hex>.tmp`: fits any name limit, and names the process that owns it."""
     return f".{truncate_to_bytes(path.name, _TEMP_PREFIX_BYTES)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+
+
+def is_temporary_name(name: str) -> bool:
+    """Whether `name` is one `temporary_name` gives."""
+    return _TEMP_NAME.fullmatch(name) is not None
 
 
 def _create_temp(path: Path) -> tuple[Path, int]:

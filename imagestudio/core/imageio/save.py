@@ -4,6 +4,7 @@ accident."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from PIL import Image as PILImage
 
 from imagestudio.core.errors import ImageSaveError, NotEnoughMemoryError
 from imagestudio.core.file_names import name_problem
-from imagestudio.core.imageio.atomic import atomic_write
+from imagestudio.core.imageio.atomic import atomic_write, write_temporary
 from imagestudio.core.imageio.formats import FORMATS, SUFFIX_FORMATS, FormatInfo, normalise_format
 from imagestudio.core.imageio.image_types import Image, ImageMeta, to_uint8, to_uint16
 from imagestudio.core.imageio.metadata import icc_fits
@@ -52,6 +53,24 @@ def save_image(
     leaves any existing file untouched and no partial file behind. Raises ImageSaveError.
     """
     path = Path(path)
+    _encode_with(atomic_write, image, path, format, quality, keep_metadata, bit_depth, overwrite_input)
+    return path.absolute()
+
+
+def save_image_unplaced(image: Image, path: str | os.PathLike[str], *, format: str | None = None,  # noqa: A002
+                        quality: int = 95, keep_metadata: bool = True) -> Path:
+    """What save_image writes, with the same checks, left in a temporary file beside ``path`` (returned) for
+    atomic.place_temporary to rename into place: a batch's cluster worker encodes, its driver places."""
+    path = Path(path)
+    written: list[Path] = []
+    _encode_with(lambda target, write: written.append(write_temporary(target, write)), image, path, format,
+                 quality, keep_metadata, None, False)
+    return written[0]
+
+
+def _encode_with(writer: Callable[[Path, Callable[[BinaryIO], None]], object], image: Image, path: Path,
+                 format: str | None, quality: int, keep_metadata: bool, bit_depth: int | None,  # noqa: A002
+                 overwrite_input: bool) -> None:
     info = FORMATS[_target_format(path, format)]
     if bit_depth not in (None, 8, 16):
         raise ValueError(f"bit_depth must be 8, 16 or None, got {bit_depth!r}")
@@ -69,12 +88,11 @@ def save_image(
         samples = _samples(image, info, bit_depth, path)
         grey = samples.ndim == 2 or samples.shape[2] == 2
         metadata = _metadata(image.meta, info, grey, keep_metadata)
-        atomic_write(path, lambda out: _encode(out, info.name, samples, metadata, int(quality)))
+        writer(path, lambda out: _encode(out, info.name, samples, metadata, int(quality)))
     except MemoryError:
         raise NotEnoughMemoryError(
             f"not enough memory to save {path.name} ({image.width}×{image.height}); nothing was written"
         ) from None
-    return path.absolute()
 
 
 def _target_format(path: Path, format: str | None) -> str:  # noqa: A002

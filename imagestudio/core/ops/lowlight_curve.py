@@ -15,7 +15,7 @@ from PIL import Image as PILImage
 
 from imagestudio.core.errors import ModelError
 from imagestudio.core.models import ModelCard
-from imagestudio.core.models_ran import record_model_run
+from imagestudio.core.models_ran import record_session_run
 from imagestudio.core.progress import CancelToken, Progress
 from imagestudio.core.runtime import get_session
 
@@ -52,7 +52,7 @@ def curve_alphas(card: ModelCard, rgb: np.ndarray, device: str = "auto") -> np.n
         raise ModelError(f"model {card.name} is a curve model but returned an array of shape {alphas.shape}")
     if not np.isfinite(alphas).all():
         raise ModelError(f"model {card.name} returned non-finite curve parameters")
-    record_model_run(card, session.provider, session.device, session.notice)
+    record_session_run(card, session)
     return np.clip(alphas[0], -1.0, 1.0)
 
 
