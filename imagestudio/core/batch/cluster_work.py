@@ -159,7 +159,7 @@ def process_file(setup: WorkerSetup, job: FileJob) -> FileOutcome:
     frames = image.meta.frame_count
     started = time.monotonic()
     try:
-        result = _pipeline_for(setup).run(image)
+        result = _pipeline_for(setup).run(image).image
     except ImageStudioError as exc:
         return failed(_one_line(exc), sha256)
     except MemoryError:
