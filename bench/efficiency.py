@@ -106,7 +106,7 @@ def run(quick: bool, folder: Path, out: Path, runs: int, load: OtherLoad) -> str
     count = count_flops(path, (1, 3, height, width))
     session = get_session(path, "cpu", backend="onnxruntime", precision="fp32")  # not auto: this row is onnxruntime
     module, architecture = torch_twin(path)
-    tile = choose_tile(None, "cpu", card.receptive_radius, DEFAULT_BLEND, card.tile_multiple)
+    tile = choose_tile(None, "cpu", card.receptive_radius, DEFAULT_BLEND, card.tile_multiple, card.scale)
     executed_tiled = tiled_flops(path, width, height, tile, card.receptive_radius, card.tile_multiple)
 
     def torch_run() -> None:

@@ -62,7 +62,7 @@ def onnxruntime_work(card: ModelCard, device: str, tile: int | None, backend: st
         raise SystemExit(f"CUDA requested but onnxruntime runs on the CPU: {session.notice or session.provider}")
     if precision not in ("auto", session.precision):  # never report fp32 seconds as bf16 ones
         raise SystemExit(f"{precision} requested but {session.notice or session.describe()}")
-    side = choose_tile(tile, session.device, card.receptive_radius, DEFAULT_BLEND, card.tile_multiple)
+    side = choose_tile(tile, session.device, card.receptive_radius, DEFAULT_BLEND, card.tile_multiple, card.scale)
     ran = f"{session.provider} [{session.backend} {session.precision}]"
     return (lambda rgb: run_model_tiled(card, rgb, device=device, tile=side)), ran, side
 
@@ -79,7 +79,7 @@ def torch_work(card: ModelCard, device: str, fp16: bool, tile: int | None,
     # bf16 with channels_last: the layout oneDNN's AMX/AVX512-BF16 convolutions want
     layout = torch.channels_last if precision == "bf16" else torch.contiguous_format
     module = module.to(device=device, dtype=dtype, memory_format=layout)
-    side = choose_tile(tile, device, card.receptive_radius, DEFAULT_BLEND, card.tile_multiple)
+    side = choose_tile(tile, device, card.receptive_radius, DEFAULT_BLEND, card.tile_multiple, card.scale)
 
     def run_tile(x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():

@@ -95,7 +95,7 @@ def speed_table(runs: int, height: int, width: int, workdir: Path) -> list[tuple
     # Its rows are onnxruntime fp32 by name: pinned, not the CPU's auto choice (see docs/bench/backends.md).
     set_requested("onnxruntime", "fp32")
     session = get_session(path, "cpu")
-    tile = choose_tile(None, "cpu", card.receptive_radius, 8, card.tile_multiple)
+    tile = choose_tile(None, "cpu", card.receptive_radius, 8, card.tile_multiple, card.scale)
 
     def torch_run(x: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
