@@ -84,7 +84,7 @@ def run(quick: bool, out: Path = OUT, load: OtherLoad | None = None) -> str:
         methods: dict[str, Timed] = {"bicubic (Pillow)": Timed(bicubic_up), "Lanczos (Pillow)": Timed(lanczos_up),
                                      "OpenCV INTER_CUBIC": Timed(_cv2_resize("INTER_CUBIC")),
                                      "OpenCV INTER_LANCZOS4": Timed(_cv2_resize("INTER_LANCZOS4"))}
-        for name in (f"upscale-x{scale}", f"upscale-x{scale}-gan"):
+        for name in (f"upscale-x{scale}", f"upscale-x{scale}-gan", f"upscale-x{scale}-real"):
             if (MODELS / f"{name}.onnx").is_file():
                 restore = onnx_restorer(MODELS / f"{name}.onnx")
                 methods[f"ImageStudio {name}"] = Timed(lambda lr, s, r=restore: r(lr))
@@ -140,7 +140,7 @@ def real_photo_tables(quick: bool) -> list[str]:
     web_paths = web_photo_images()[:5] if quick else web_photo_images()
     for scale in (2, 4):
         methods = {"bicubic (Pillow)": bicubic_up}
-        for name in (f"upscale-x{scale}", f"upscale-x{scale}-gan"):
+        for name in (f"upscale-x{scale}", f"upscale-x{scale}-gan", f"upscale-x{scale}-real"):
             if (MODELS / f"{name}.onnx").is_file():
                 restore = onnx_restorer(MODELS / f"{name}.onnx")
                 methods[f"ImageStudio {name}"] = lambda lr, s, r=restore: r(lr)
