@@ -39,11 +39,10 @@ from imagestudio.core.batch.cluster_work import (
     pin_models,
     process_file,
 )
-from imagestudio.core.errors import BatchError
 from imagestudio.core.batch.plan import RESUME, BatchPlan, PlannedFile
 from imagestudio.core.batch.report import FAILED, SKIPPED, BatchReport, FileResult
 from imagestudio.core.batch.runner import BatchRunner, BatchStatus
-from imagestudio.core.errors import ImageSaveError
+from imagestudio.core.errors import BatchError, ImageSaveError
 from imagestudio.core.imageio.atomic import is_temporary_name, place_temporary, remove_stale_temporaries
 from imagestudio.core.progress import CancelToken
 
@@ -53,6 +52,8 @@ INSTALL_HINT = "pip install 'imagestudio[cluster]'"
 _ADDRESS = re.compile(r"(ray://)?(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>[0-9]{1,5})")
 _POLL_S = 0.1  # how often the driver looks at cancel and pause while tasks run
 _CANCEL_WAIT_S = 10.0  # how long cancelled tasks get to stop and clean up before their workers are killed
+CONNECT_ATTEMPTS = 3
+CONNECT_RETRY_S = 2.0
 _RETRIES = 1  # a file whose worker dies is tried once more: "fails twice" is FAILED
 
 
@@ -98,12 +99,22 @@ def connected(address: str) -> Iterator[Any]:
         yield ray
         return
     address = check_address(address)
-    try:
-        # Workers' log lines would interleave with the progress bar; their failures come back as reasons.
-        ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR, include_dashboard=False)
-    except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError... for one cause
-        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-        raise ClusterError(f"cannot connect to the Ray cluster at {address}: {reason}") from None
+    for attempt in range(CONNECT_ATTEMPTS):
+        try:
+            # Workers' log lines would interleave with the progress bar; their failures come back as reasons.
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR, include_dashboard=False)
+            break
+        except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError... for one cause
+            reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+            # A ray:// head starts one client server per connection; on a busy head that start can fail once
+            # ("Starting Ray client server failed") and work on the next try.
+            if attempt + 1 < CONNECT_ATTEMPTS and address.startswith("ray://") and "client server" in reason:
+                log.warning(f"the Ray cluster at {address} did not start a client server; trying again")
+                with suppress(Exception):  # leave no half-made client connection behind the next try
+                    ray.shutdown()
+                time.sleep(CONNECT_RETRY_S)
+                continue
+            raise ClusterError(f"cannot connect to the Ray cluster at {address}: {reason}") from None
     try:
         yield ray
     finally:
