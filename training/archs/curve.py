@@ -37,7 +37,6 @@ class CurveNet(nn.Module):
     def __init__(self, feat: int = 32) -> None:
         super().__init__()
         self.feat = feat
-        out_channels = self.out_channels
         dil = (1, 2, 4, 8, 4, 2)
         layers: list[nn.Module] = []
         cin = 3
@@ -46,7 +45,7 @@ class CurveNet(nn.Module):
             cin = feat
         self.body = nn.Sequential(*layers)
         self.global_branch = nn.Sequential(nn.Linear(feat, feat), nn.ReLU(inplace=True))
-        self.out = nn.Conv2d(feat * 2, out_channels, 3, padding=1)
+        self.out = nn.Conv2d(feat * 2, self.out_channels, 3, padding=1)
 
     def describe(self) -> str:
         return f"CurveNet(feat={self.feat}, steps={CURVE_STEPS})"

@@ -56,44 +56,39 @@ def curve_alphas(card: ModelCard, rgb: np.ndarray, device: str = "auto") -> np.n
     return np.clip(alphas[0], -1.0, 1.0)
 
 
-def _apply_alphas(out: np.ndarray, alphas: np.ndarray, width: int, height: int, report) -> np.ndarray:
-    """x ← x + α·x·(1 − x) for each α map, in place on `out` (H, W, C)."""
-    for k in range(alphas.shape[0]):
-        a = _upsample(alphas[k], width, height)[..., None]
-        out += a * out * (1.0 - out)  # monotone in [0, 1] for |α| ≤ 1
-        report()
-    return out
-
-
 def apply_curve_model(card: ModelCard, rgb: np.ndarray, device: str = "auto", progress: Progress | None = None,
                       cancel: CancelToken | None = None) -> np.ndarray:
     """The brightened photo, float32 (H, W, 3) in [0, 1]."""
     height, width = rgb.shape[:2]
     maps = curve_alphas(card, rgb, device)
     gain_curve = card.output_kind == "gain-curve"
-    steps = maps.shape[0] - 2 if gain_curve else maps.shape[0]
-    total, done = steps * (2 if gain_curve else 1), [0]
-
-    def report() -> None:
+    alphas = maps[2:] if gain_curve else maps
+    out = np.clip(rgb, 0.0, 1.0).astype(np.float32, copy=True)
+    if gain_curve:
+        out *= np.exp(_upsample(maps[0], width, height) * np.float32(MAX_GAIN_LOG))[..., None]
+        np.clip(out, 0.0, 1.0, out=out)
+        gained = out.copy()  # the colour-keeping branch scales these pixels by the luma curve's lift
+        luma = (out @ LUMA)[..., None]
+        lifted = luma.copy()
+    steps = alphas.shape[0]
+    for k in range(steps):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        done[0] += 1
+        a = _upsample(alphas[k], width, height)[..., None]  # once per step, for both branches
+        out += a * out * (1.0 - out)  # monotone in [0, 1] for |α| ≤ 1
+        if gain_curve:
+            lifted += a * lifted * (1.0 - lifted)
         if progress is not None:
-            progress(done[0] / total, f"tone curve step {min(done[0], steps)} of {steps}")
-
-    out = np.clip(rgb, 0.0, 1.0).astype(np.float32, copy=True)
+            progress((k + 1) / steps, f"tone curve step {k + 1} of {steps}")
     if not gain_curve:
-        return np.clip(_apply_alphas(out, maps, width, height, report), 0.0, 1.0, out=out)
-    out *= np.exp(_upsample(maps[0], width, height) * np.float32(MAX_GAIN_LOG))[..., None]
-    np.clip(out, 0.0, 1.0, out=out)
-    luma = (out @ LUMA)[..., None]
-    lifted = _apply_alphas(luma.copy(), maps[2:], width, height, report)
-    ratio_kept = out * (lifted / np.maximum(luma, np.float32(1 / 255)))
+        return np.clip(out, 0.0, 1.0, out=out)
+    lifted /= np.maximum(luma, np.float32(1 / 255))
+    ratio_kept = gained
+    ratio_kept *= lifted
     np.clip(ratio_kept, 0.0, 1.0, out=ratio_kept)
     del luma, lifted
-    per_channel = _apply_alphas(out, maps[2:], width, height, report)
     mix = ((1.0 + _upsample(maps[1], width, height)) * np.float32(0.5))[..., None]
-    per_channel -= ratio_kept  # m·P + (1 − m)·R, as R + m·(P − R), one plane fewer
-    per_channel *= mix
-    per_channel += ratio_kept
-    return np.clip(per_channel, 0.0, 1.0, out=per_channel)
+    out -= ratio_kept  # m·P + (1 − m)·R, as R + m·(P − R), one plane fewer
+    out *= mix
+    out += ratio_kept
+    return np.clip(out, 0.0, 1.0, out=out)
