@@ -30,6 +30,9 @@ def _initializers(path: Path) -> list[tuple[str, np.ndarray]]:
 def load_onnx_weights(module: nn.Module, path: Path, example: torch.Tensor, tolerance: float = 1e-4) -> int:
     """Copy the ONNX model's weights into `module` (in place); returns how many tensors were copied."""
     tensors = _initializers(path)
+    # A module may add parameters the shipped model predates (neutrally initialised, e.g. a zero-init branch); the
+    # output-parity check below still proves the rest mapped right and that the new ones change nothing yet.
+    new_prefixes = tuple(getattr(module, "new_parameter_prefixes", ()))
     by_name = dict(tensors)
     state = module.state_dict()
     used: set[str] = set()
@@ -40,14 +43,15 @@ def load_onnx_weights(module: nn.Module, path: Path, example: torch.Tensor, tole
             used.add(key)
     leftovers = [(n, a) for n, a in tensors if n not in used]
     for key, value in state.items():
-        if key in loaded or not value.is_floating_point():
+        if key in loaded or not value.is_floating_point() or key.startswith(new_prefixes):
             continue
         for i, (name, array) in enumerate(leftovers):
             if array.size == value.numel() and array.dtype.kind == "f":
                 loaded[key] = torch.from_numpy(array.copy()).reshape(value.shape).to(value.dtype)
                 leftovers.pop(i)
                 break
-    missing = [k for k, v in state.items() if k not in loaded and v.is_floating_point()]
+    missing = [k for k, v in state.items()
+               if k not in loaded and v.is_floating_point() and not k.startswith(new_prefixes)]
     if missing:
         raise OnnxWeightsError(f"{path.name}: no weights for {missing[:4]}")
     module.load_state_dict({**state, **loaded})

@@ -17,14 +17,17 @@ from training.archs.curve import GainCurveNet, curve_enhance  # noqa: E402
 from training.export import export_onnx  # noqa: E402
 
 
-def test_app_applies_the_gain_curve_as_training_does(tmp_path: Path, model_dirs: dict[str, Path]) -> None:
+@pytest.mark.parametrize("stats", [False, True], ids=["pooled-features", "tone-statistics"])
+def test_app_applies_the_gain_curve_as_training_does(tmp_path: Path, model_dirs: dict[str, Path], stats: bool) -> None:
     from imagestudio.core.image import image_from_array
     from imagestudio.core.ops import LowlightParams, lowlight
 
     torch.manual_seed(3)
-    net = GainCurveNet(feat=8).eval()
+    net = GainCurveNet(feat=8, stats=stats).eval()
     with torch.no_grad():  # larger outputs than at initialisation, so gain, mix and curve all matter
         net.out.weight.mul_(4)
+        if stats:  # the zero-initialised statistics branch made to matter, so the export must carry it
+            net.stats_branch.weight.normal_(0, 2)
     metadata = {"name": "lowlight", "task": "lowlight", "scale": "1", "tile_multiple": "4", "receptive_radius": "0",
                 "output_kind": "gain-curve", "input_range": "0,1", "output_range": "0,1"}
     export_onnx(net, model_dirs["bundled"] / "lowlight.onnx", torch.rand(1, 3, 32, 32), metadata)

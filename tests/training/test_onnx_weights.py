@@ -41,3 +41,21 @@ def test_a_different_architecture_is_refused(tmp_path):
         load_onnx_weights(CompactSR(scale=2, feat=8, convs=3), path, torch.rand(1, 3, 12, 20))
     with pytest.raises(OnnxWeightsError):
         load_onnx_weights(CompactSR(scale=4, feat=8, convs=2), path, torch.rand(1, 3, 12, 20))
+
+
+def test_a_branch_the_shipped_model_predates_starts_neutral(tmp_path):
+    from training.archs.curve import GainCurveNet
+
+    torch.manual_seed(1)
+    shipped = GainCurveNet(feat=8)
+    with torch.no_grad():
+        for p in shipped.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    path = _export(shipped, tmp_path / "lowlight.onnx")
+    grown = GainCurveNet(feat=8, stats=True)
+    copied = load_onnx_weights(grown, path, torch.rand(1, 3, 16, 24))
+    assert copied == len(shipped.state_dict())
+    assert torch.count_nonzero(grown.stats_branch.weight) == 0  # left at its zero init, not filled by shape
+    with pytest.raises(OnnxWeightsError):  # the new-branch allowance does not excuse a body of another width
+        load_onnx_weights(GainCurveNet(feat=4, stats=True), path,
+                          torch.rand(1, 3, 16, 24))

@@ -71,9 +71,55 @@ class GainCurveNet(CurveNet):
 
     output_kind = "gain-curve"
     out_channels = 2 + CURVE_STEPS
+    # Parameters a shipped model made before them does not have: init_from_onnx leaves them at their (neutral) init.
+    new_parameter_prefixes: tuple[str, ...] = ()
+
+    def __init__(self, feat: int = 32, stats: bool = False) -> None:
+        super().__init__(feat)
+        self.stats = stats
+        if stats:
+            # Zero-initialised, so a model continued from weights without this branch starts where it stopped.
+            self.stats_branch = nn.Linear(len(STAT_NAMES), feat)
+            nn.init.zeros_(self.stats_branch.weight)
+            nn.init.zeros_(self.stats_branch.bias)
+            self.new_parameter_prefixes = ("stats_branch.",)
 
     def describe(self) -> str:
-        return f"GainCurveNet(feat={self.feat}, steps={CURVE_STEPS})"
+        extra = ", global tone statistics" if self.stats else ""
+        return f"GainCurveNet(feat={self.feat}, steps={CURVE_STEPS}{extra})"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.stats:
+            return super().forward(x)
+        f = self.body(x)
+        pooled = self.global_branch[0](f.mean(dim=(2, 3))) + self.stats_branch(tone_statistics(x))
+        g = torch.relu(pooled)[:, :, None, None].expand_as(f)
+        return torch.tanh(self.out(torch.cat([f, g], 1)))
+
+
+STAT_NAMES = ("mean log luma", "std log luma", "mean luma", "rms luma", "mean saturation", "std saturation",
+              "mean max channel", "bright share")
+
+
+def tone_statistics(x: torch.Tensor) -> torch.Tensor:
+    """Whole-image cues that tell a gamma cut from an exposure cut, which a conv net's mean-pooled features see only
+    vaguely: a gamma cut stretches the log-luma spread by γ and raises saturation; an exposure cut shifts log luma
+    and leaves saturation. (N,3,H,W) in [0,1] → (N, len(STAT_NAMES)), each roughly in [-1, 1]."""
+    weights = torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    luma = (x * weights).sum(1)
+    log_luma = torch.log(luma + 1 / 255) / 5.5  # log(1/255) ≈ −5.5
+    high = x.amax(1)
+    saturation = (high - x.amin(1)) / (high + 1 / 255)
+    bright = torch.sigmoid((luma - 0.8) * 30)
+
+    def mean(t: torch.Tensor) -> torch.Tensor:
+        return t.mean(dim=(1, 2))
+
+    def std(t: torch.Tensor) -> torch.Tensor:
+        return (mean(t * t) - mean(t) ** 2).clamp_min(1e-8).sqrt()
+
+    return torch.stack([mean(log_luma), std(log_luma) * 4, mean(luma), mean(luma * luma).sqrt(), mean(saturation),
+                        std(saturation) * 2, mean(high), mean(bright)], dim=1)
 
 
 def apply_gain_curve(x: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:

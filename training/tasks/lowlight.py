@@ -23,7 +23,7 @@ NET_FACTOR = 4  # the network works at ¼ of the patch size
 def build_model(config: dict) -> nn.Module:
     m = config["model"]
     if m.get("arch") == "gain-curve":
-        return GainCurveNet(feat=int(m["feat"]))
+        return GainCurveNet(feat=int(m["feat"]), stats=bool(m.get("stats", False)))
     if m.get("arch") == "curve":
         return CurveNet(feat=int(m["feat"]))
     return ResidualCNN(feat=int(m["feat"]), convs=int(m["convs"]))
@@ -40,13 +40,14 @@ class CurveTrainer(nn.Module):
         return curve_enhance(self.net, dark, NET_FACTOR)
 
 
-def underexpose(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def underexpose(image: np.ndarray, rng: np.random.Generator, gamma_max: float = 1.8) -> np.ndarray:
     """A camera's under-exposure: in sRGB an exposure cut is close to a plain scale (60 % of the time that alone),
     else with an extra gamma (a dim scene's flat tone curve); then shot and read noise, as dark shots carry."""
     x = image.astype(np.float32) / 255
-    # Gamma beyond ~1.8 taught the net that a dark photo needs far more lift than its exposure alone says (an exposure
-    # cut and a deep gamma cut look alike), so it over-brightened plain exposure cuts by 25 %.
-    gamma = 1.0 if rng.random() < 0.6 else rng.uniform(1.0, 1.8)
+    # Gamma beyond ~1.8 taught a net without the global tone statistics (`archs/curve.tone_statistics`) that a dark
+    # photo needs far more lift than its exposure alone says (an exposure cut and a deep gamma cut look alike to
+    # it), so it over-brightened plain exposure cuts by 25 %; `gamma_max` is the config's `train.gamma_max`.
+    gamma = 1.0 if rng.random() < 0.6 else rng.uniform(1.0, gamma_max)
     x = x ** gamma * rng.uniform(0.15, 0.6)
     if rng.random() < 0.6:
         read, shot = rng.uniform(0, 0.012), rng.uniform(0, 0.006)
@@ -80,9 +81,9 @@ class WholePhotoViews:
         return out
 
 
-def pair_maker(rng: np.random.Generator):
+def pair_maker(rng: np.random.Generator, gamma_max: float = 1.8):
     def make_pair(patches: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-        return to_tensor_batch([underexpose(p, rng) for p in patches]), to_tensor_batch(patches)
+        return to_tensor_batch([underexpose(p, rng, gamma_max) for p in patches]), to_tensor_batch(patches)
     return make_pair
 
 
@@ -99,13 +100,14 @@ def train(config: dict, resume: bool = True) -> nn.Module:
     size = int(config["train"]["patch"])
     seed = int(config["train"].get("seed", 0))
     patches = WholePhotoViews(train_photos, size, seed)
-    val_inputs, val_targets = pair_maker(np.random.default_rng(seed + 1))(
+    gamma_max = float(config["train"].get("gamma_max", 1.8))
+    val_inputs, val_targets = pair_maker(np.random.default_rng(seed + 1), gamma_max)(
         WholePhotoViews(val_photos, size, 1234).batch(16))
 
     def validate(model: nn.Module) -> dict[str, float]:
         return {"val_psnr": psnr(model(val_inputs), val_targets)}
 
-    make_pair = pair_maker(np.random.default_rng(seed))
+    make_pair = pair_maker(np.random.default_rng(seed), gamma_max)
     train_supervised(config, wrapper, lambda n: make_pair(patches.batch(n)), l1, validate, resume,
                      state_module=net)
     return net
