@@ -73,7 +73,7 @@ def _restore(task: str, path: Path, rgb: np.ndarray, backend: str, precision: st
     before = requested()
     set_requested(backend, precision)
     try:
-        return OPERATIONS[task].function(image_from_array(rgb), params, None, None).rgb
+        return OPERATIONS[task].function(image_from_array(rgb), params).rgb
     finally:
         set_requested(before.backend, before.precision)
 

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace, notices: NoticeHandler) -> int:
         bar(status.fraction, _status_line(status))
 
     runner = _runner(plan, args.cluster, on_status)
-    with cancel_on_sigint(runner.cancel):
+    with cancel_on_sigint(runner.task):
         report = runner.run()
     bar.clear()
     where = expected_provider(args.device) if args.cluster is None else \

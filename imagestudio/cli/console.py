@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 PROG = "imagestudio"
 EXIT_USER_ERROR = 2
@@ -97,17 +97,17 @@ class NoticeHandler(logging.Handler):
 
 
 @contextmanager
-def cancel_on_sigint(token: CancelToken) -> Iterator[None]:
+def cancel_on_sigint(task: Task) -> Iterator[None]:
     """First Ctrl-C asks the work to stop at the next tile; a second one interrupts at once. SIGTERM and SIGHUP
     cancel the work and interrupt at once (raising Terminated), so that a save in progress cleans up after itself;
     the default action would kill the process and leave the save's temporary file behind."""
 
     def on_interrupt(signum: int, frame: object) -> None:
-        token.cancel()
+        task.cancel()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def on_terminate(signum: int, frame: object) -> None:
-        token.cancel()
+        task.cancel()
         raise Terminated(signum)
 
     previous = {signal.SIGINT: signal.signal(signal.SIGINT, on_interrupt)}

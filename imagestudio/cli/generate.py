@@ -23,7 +23,7 @@ from imagestudio.core.errors import ImageSaveError
 from imagestudio.core.file_names import name_problem
 from imagestudio.core.image import Image, load_image, save_image
 from imagestudio.core.ops.generate import generate, interpolate, variations
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 from imagestudio.core.runtime import DEVICES, expected_provider
 
 
@@ -128,21 +128,19 @@ def run(args: argparse.Namespace, notices: NoticeHandler) -> int:
         raise ImageSaveError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
     bar = ProgressBar("Generate", sys.stderr, enabled=not args.quiet)
     notices.bar = bar
-    token = CancelToken()
+    task = Task(bar)
     started = time.monotonic()
     vae = {"encoder": args.encoder, "decoder": args.decoder}
-    with cancel_on_sigint(token):
+    with cancel_on_sigint(task):
         if args.blend:
             a, b = (_seed_or_image(text) for text in args.blend)
-            images = interpolate(a, b, args.steps, model=args.model, **vae, device=args.device, progress=bar,
-                                 cancel=token)
+            images = interpolate(a, b, args.steps, model=args.model, **vae, device=args.device, task=task)
         elif args.vary:
             images = variations(load_image(Path(args.vary)), args.count, args.strength, seed=args.seed, **vae,
-                                device=args.device, progress=bar, cancel=token)
+                                device=args.device, task=task)
         else:
-            images = generate(args.count, args.seed, model=args.model, device=args.device, progress=bar,
-                              cancel=token)
-        token.raise_if_cancelled()
+            images = generate(args.count, args.seed, model=args.model, device=args.device, task=task)
+        task.check()
         bar.clear()
         for image, target in zip(images, targets, strict=True):
             save_image(image, target)

@@ -18,7 +18,7 @@ from imagestudio.core.models import find_model
 from imagestudio.core.models_ran import recording_models
 from imagestudio.core.ops import DenoiseParams, EnhanceParams, LowlightParams, OpParams, UpscaleParams
 from imagestudio.core.pipeline import OPERATIONS
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -74,11 +74,11 @@ def run(args: argparse.Namespace, notices: NoticeHandler) -> int:
     started = time.monotonic()
     bar = ProgressBar(OPERATIONS[args.command].title, sys.stderr, enabled=not args.quiet)
     notices.bar = bar
-    token = CancelToken()
-    with cancel_on_sigint(token), recording_models() as ran:
-        result = OPERATIONS[args.command].function(image, params, bar, token)
+    task = Task(bar)
+    with cancel_on_sigint(task), recording_models() as ran:
+        result = OPERATIONS[args.command].function(image, params, task)
         del image  # the input's pixels are not needed for the save: a 24 MP photo frees 288 MB
-        token.raise_if_cancelled()  # Ctrl-C during the last tile: still nothing written
+        task.check()  # Ctrl-C during the last tile: still nothing written
         bar.clear()
         written = save_image(result, output)
     seconds = time.monotonic() - started

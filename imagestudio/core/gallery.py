@@ -18,7 +18,6 @@ import numpy as np
 from imagestudio.core.errors import PipelineError
 from imagestudio.core.image import Image
 from imagestudio.core.models import ModelCard, find_model
-from imagestudio.core.ops._common import sub_progress
 from imagestudio.core.ops.generate import (
     MAX_IMAGES,
     VAEPair,
@@ -30,7 +29,7 @@ from imagestudio.core.ops.generate import (
     slerp_path,
     vae_pair,
 )
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import NO_TASK, Task
 
 GAN, VAE, PHOTO = "gan", "vae", "photo"
 CHUNK = 4  # images per decode: how often a growing grid gets new thumbnails
@@ -58,22 +57,19 @@ def photo_item(image: Image, name: str) -> GalleryItem:
 
 
 def _decode_in_chunks(card: ModelCard, latents: np.ndarray, make: Callable[[int, Image], GalleryItem],
-                      device: str, on_items: OnItems | None, progress: Progress | None,
-                      cancel: CancelToken | None, start: float = 0.0) -> list[GalleryItem]:
+                      device: str, on_items: OnItems | None, task: Task, start: float = 0.0) -> list[GalleryItem]:
     items: list[GalleryItem] = []
     count = len(latents)
     for first in range(0, count, CHUNK):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
+        task.check()
         last = min(count, first + CHUNK)
-        span = sub_progress(progress, start + (1 - start) * first / count, start + (1 - start) * last / count)
-        images = decode_latents(card, latents[first:last], device, span, cancel)
+        span = task.sub(start + (1 - start) * first / count, start + (1 - start) * last / count)
+        images = decode_latents(card, latents[first:last], device, span)
         chunk = [make(first + offset, image) for offset, image in enumerate(images)]
         items.extend(chunk)
         if on_items is not None:
             on_items(chunk)
-    if progress is not None:
-        progress(1.0, f"made {count} image{'s' if count > 1 else ''}")
+    task.report(1.0, f"made {count} image{'s' if count > 1 else ''}")
     return items
 
 
@@ -83,15 +79,14 @@ def _check_count(n: int, what: str, low: int = 1) -> None:
 
 
 def generate_items(n: int, seed: int = 0, *, model: str | Path | None = None, device: str = "auto",
-                   on_items: OnItems | None = None, progress: Progress | None = None,
-                   cancel: CancelToken | None = None) -> list[GalleryItem]:
+                   on_items: OnItems | None = None, task: Task = NO_TASK) -> list[GalleryItem]:
     """n new GAN images; item i has seed `seed + i` and equals `ops.generate.generate(1, seed + i)`."""
     _check_count(n, "the number of images")
     card = generator_card(model)
     latents = np.stack([latent_for_seed(seed + i, card.latent_size) for i in range(n)])
     return _decode_in_chunks(
         card, latents, lambda i, im: GalleryItem(im, GAN, latents[i], card.name, seed + i, f"GAN seed {seed + i}"),
-        device, on_items, progress, cancel)
+        device, on_items, task)
 
 
 
@@ -104,7 +99,7 @@ def _vae_latent(item: GalleryItem, pair: VAEPair, device: str) -> np.ndarray:
 
 def blend_items(a: GalleryItem, b: GalleryItem, steps: int, *, encoder: str | Path | None = None,
                 decoder: str | Path | None = None, device: str = "auto", on_items: OnItems | None = None,
-                progress: Progress | None = None, cancel: CancelToken | None = None) -> list[GalleryItem]:
+                task: Task = NO_TASK) -> list[GalleryItem]:
     """`steps` frames from a to b, ends included: through GAN latents when both came from the same GAN (exact
     ends), else through the VAE (the ends are the VAE's reconstructions)."""
     _check_count(steps, "the number of blend steps", low=2)
@@ -115,19 +110,17 @@ def blend_items(a: GalleryItem, b: GalleryItem, steps: int, *, encoder: str | Pa
     else:
         pair, space = vae_pair(encoder, decoder), VAE
         card = pair.decoder
-        if progress is not None:
-            progress(0.0, "encoding the images")
+        task.report(0.0, "encoding the images")
         path = slerp_path(_vae_latent(a, pair, device), _vae_latent(b, pair, device), steps)
     return _decode_in_chunks(
         card, path,
         lambda i, im: GalleryItem(im, space, path[i], card.name, None, f"blend {i + 1}/{steps}: {names}"),
-        device, on_items, progress, cancel, start=0.1 if space == VAE else 0.0)
+        device, on_items, task, start=0.1 if space == VAE else 0.0)
 
 
 def variation_items(source: GalleryItem, n: int, strength: float, seed: int, *, gan_space: bool = False,
                     encoder: str | Path | None = None, decoder: str | Path | None = None, device: str = "auto",
-                    on_items: OnItems | None = None, progress: Progress | None = None,
-                    cancel: CancelToken | None = None) -> list[GalleryItem]:
+                    on_items: OnItems | None = None, task: Task = NO_TASK) -> list[GalleryItem]:
     """n images near `source`: its latent slerped by `strength` towards the latents of seeds seed..seed+n-1.
 
     gan_space (for "more like this" on a GAN item): stay in the GAN's latent space; otherwise go through the VAE
@@ -141,15 +134,14 @@ def variation_items(source: GalleryItem, n: int, strength: float, seed: int, *, 
     else:
         pair, space = vae_pair(encoder, decoder), VAE
         card = pair.decoder
-        if progress is not None:
-            progress(0.0, "encoding the image")
+        task.report(0.0, "encoding the image")
         base = _vae_latent(source, pair, device)
     latents = np.stack([slerp(base, latent_for_seed(seed + i, card.latent_size), float(strength)) for i in range(n)])
     return _decode_in_chunks(
         card, latents,
         lambda i, im: GalleryItem(im, space, latents[i], card.name, seed + i,
                                   f"variation of {source.title}: strength {strength:.2f}, seed {seed + i}"),
-        device, on_items, progress, cancel, start=0.1 if space == VAE else 0.0)
+        device, on_items, task, start=0.1 if space == VAE else 0.0)
 
 
 def reproduce(item: GalleryItem, device: str = "auto") -> Image:

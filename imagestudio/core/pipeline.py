@@ -28,8 +28,7 @@ from imagestudio.core.ops import (
     lowlight,
     upscale,
 )
-from imagestudio.core.ops._common import sub_progress
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import NO_TASK, Task
 
 FORMAT_VERSION = 1
 # A preset is a handful of steps with flat parameters: {"steps": [{"op": ..., "params": {...}}]} nests 3 deep.
@@ -42,7 +41,7 @@ MAX_STEPS = 64
 class Operation:
     name: str
     title: str
-    function: Callable[..., Image]  # (image, params, progress, cancel) -> Image
+    function: Callable[..., Image]  # (image, params, task) -> Image
     params_type: type[OpParams]
     describe: Callable[[Any], str]  # params -> one human line
 
@@ -176,8 +175,7 @@ class Pipeline:
         """One human line per step, for the history panel and `--dry-run` style listings."""
         return [step.describe() for step in self.steps]
 
-    def run(self, image: Image, progress: Progress | None = None, cancel: CancelToken | None = None, *,
-            pin: bool = False) -> PipelineRun:
+    def run(self, image: Image, task: Task = NO_TASK, *, pin: bool = False) -> PipelineRun:
         """Runs every step in turn. With `pin`, the steps are pinned first (`Step.pinned`) and run as pinned: the
         run's steps are then what a history records."""
         steps = tuple(step.pinned() for step in self.steps) if pin else tuple(self.steps)
@@ -185,11 +183,8 @@ class Pipeline:
         count = len(parsed)
         with recording_models() as ran:  # the code that runs a model records it: Enhance skips what it need not do
             for index, (operation, params) in enumerate(parsed):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
+                task.check()
                 label = operation.title if count == 1 else f"{operation.title} ({index + 1}/{count})"
-                report = sub_progress(progress, index / count, (index + 1) / count, label)
-                image = operation.function(image, params, report, cancel)
-        if progress is not None:
-            progress(1.0, "done")
+                image = operation.function(image, params, task.sub(index / count, (index + 1) / count, label))
+        task.report(1.0, "done")
         return PipelineRun(image, steps, tuple(ran))

@@ -21,7 +21,7 @@ from imagestudio.core.errors import DeviceError, DeviceOutOfMemoryError, ModelEr
 from imagestudio.core.model_probe import check_image_model_signature
 from imagestudio.core.models import ModelCard
 from imagestudio.core.models_ran import record_session_run
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import NO_TASK, Task
 from imagestudio.core.runtime import ModelSession, get_session
 
 DEFAULT_BLEND = 8
@@ -135,8 +135,7 @@ def tiled_apply(
     context: int,
     blend: int = DEFAULT_BLEND,
     multiple: int = 1,
-    progress: Progress | None = None,
-    cancel: CancelToken | None = None,
+    task: Task = NO_TASK,
 ) -> np.ndarray:
     """Applies `run_tile` to (H, W, 3) float32 `rgb` in overlapping tiles; returns (H*scale, W*scale, 3) float32."""
     height, width = rgb.shape[:2]
@@ -159,10 +158,8 @@ def tiled_apply(
     done = 0
     for row, row_weight in zip(rows, row_weights, strict=True):
         for col, col_weight in zip(cols, col_weights, strict=True):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            if progress is not None:
-                progress(done / total, f"tile {done + 1} of {total}")
+            task.check()
+            task.report(done / total, f"tile {done + 1} of {total}")
             row_stop, col_stop = min(row.stop, height), min(col.stop, width)
             patch = rgb[row.start : row_stop, col.start : col_stop].transpose(2, 0, 1)[None]
             patch = _pad_to_multiple(np.ascontiguousarray(patch, dtype=np.float32), multiple)
@@ -172,8 +169,7 @@ def tiled_apply(
             weight = row_weight[:out_h, None, None] * col_weight[None, :out_w, None]
             output[row.start * scale : row_stop * scale, col.start * scale : col_stop * scale] += tile_hwc * weight
             done += 1
-    if progress is not None:
-        progress(1.0, f"{total} tile{'s' if total != 1 else ''} done")
+    task.report(1.0, f"{total} tile{'s' if total != 1 else ''} done")
     return output
 
 
@@ -216,8 +212,7 @@ def run_model_tiled(
     device: str = "auto",
     tile: int | None = None,
     blend: int = DEFAULT_BLEND,
-    progress: Progress | None = None,
-    cancel: CancelToken | None = None,
+    task: Task = NO_TASK,
 ) -> np.ndarray:
     """Runs `card`'s model over (H, W, 3) float32 [0,1] `rgb`, tiled; returns the unclipped float32 result.
 
@@ -239,8 +234,7 @@ def run_model_tiled(
                 context=card.receptive_radius,
                 blend=blend,
                 multiple=card.tile_multiple,
-                progress=progress,
-                cancel=cancel,
+                task=task,
             )
             record_session_run(card, session)
             return result
@@ -257,5 +251,4 @@ def run_model_tiled(
             else:
                 raise DeviceError(f"not enough memory to run {card.name}, even with {side}-pixel tiles") from None
             log.warning(message)
-            if progress is not None:
-                progress(0.0, message)
+            task.report(0.0, message)

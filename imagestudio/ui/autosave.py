@@ -146,7 +146,7 @@ class Autosaver(QObject):
             remove_session(latest.folder)
             return None
         limit = self._editor.settings.max_pixels
-        job = Job("Restoring the last session", lambda progress, cancel: _load_restore(latest.folder, limit))
+        job = Job("Restoring the last session", lambda task: _load_restore(latest.folder, limit))
         job.succeeded.connect(self._restored)
         job.failed.connect(self._restore_failed)
         return self._editor.runner.submit(job)

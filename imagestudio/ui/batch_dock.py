@@ -51,6 +51,7 @@ from imagestudio.core.batch import (
 )
 from imagestudio.core.errors import ImageStudioError
 from imagestudio.core.pipeline import Pipeline
+from imagestudio.core.progress import Task
 from imagestudio.ui import dialogs
 from imagestudio.ui.batch_settings import PRESET, RememberedBatchSettings
 from imagestudio.ui.history import history_pipeline
@@ -274,7 +275,7 @@ class BatchDock(QDockWidget):
         if spec is None or self.runner.busy:
             return None
 
-        def work(progress, cancel) -> BatchPlan:  # noqa: ANN001
+        def work(task: Task) -> BatchPlan:
             plan = plan_batch(spec)
             self.plan_ready.emit(plan)
             return plan
@@ -290,10 +291,10 @@ class BatchDock(QDockWidget):
         if cluster is not None and not self._cluster_usable(cluster):
             return None
 
-        def work(progress, cancel) -> BatchReport:  # noqa: ANN001
+        def work(task: Task) -> BatchReport:
             plan = plan_batch(spec)
             self.plan_ready.emit(plan)
-            batch = self._runner(plan, cluster, cancel)
+            batch = self._runner(plan, cluster, task)
             if self._pause_wanted:  # Pause was pressed while the folder was still being scanned
                 batch.pause()
             self._batch = batch
@@ -314,14 +315,14 @@ class BatchDock(QDockWidget):
             return False
         return True
 
-    def _runner(self, plan: BatchPlan, cluster: str | None, cancel) -> BatchRunner:  # noqa: ANN001
+    def _runner(self, plan: BatchPlan, cluster: str | None, task: Task) -> BatchRunner:
         if cluster is None:
             return BatchRunner(plan, on_status=self.status_arrived.emit, on_result=self.result_arrived.emit,
-                               cancel=cancel)
+                               task=task)
         from imagestudio.core.batch.cluster import ClusterOptions, ClusterRunner  # noqa: PLC0415
 
         return ClusterRunner(plan, ClusterOptions(cluster), on_status=self.status_arrived.emit,
-                             on_result=self.result_arrived.emit, cancel=cancel)
+                             on_result=self.result_arrived.emit, task=task)
 
     def _submit(self, job: Job) -> Job:
         job.succeeded.connect(self._job_succeeded)

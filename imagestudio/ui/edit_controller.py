@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from imagestudio.core.errors import ImageStudioError
 from imagestudio.core.pipeline import Pipeline, Step
+from imagestudio.core.progress import Task
 from imagestudio.ui import dialogs
 from imagestudio.ui.document import Document
 from imagestudio.ui.history import EditCommand, history_pipeline, reachable_states
@@ -40,10 +41,10 @@ class EditController(QObject):
         before = document.current_state
         self._pending = (document, before, label)
 
-        def work(progress, cancel) -> EditOutcome:  # noqa: ANN001
-            return run_edit(document.image_of(before), label, steps, progress, cancel)
+        def work(task: Task) -> EditOutcome:
+            return run_edit(document.image_of(before), label, steps, task)
 
-        job = Job(label, work)
+        job = Job(label, work, pausable=True)
         job.succeeded.connect(self._edit_done)
         job.failed.connect(self._edit_failed)
         job.cancelled.connect(self._edit_cancelled)

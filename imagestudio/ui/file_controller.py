@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from imagestudio.core.errors import ImageTooLargeError
 from imagestudio.core.image import Image, load_image, save_image
+from imagestudio.core.progress import Task
 from imagestudio.ui import dialogs
 from imagestudio.ui.dialogs import SAVE_FORMATS, SaveTarget, format_for_suffix
 from imagestudio.ui.display import DisplayImage, build_display
@@ -95,7 +96,7 @@ class FileController(QObject):
         if not self.confirm_discard(lambda: self.open_path(path)):
             return None
         limit = self._session.settings.max_pixels
-        job = Job(f"Opening {path.name}", lambda progress, cancel: _load(path, limit))
+        job = Job(f"Opening {path.name}", lambda task: _load(path, limit))
         job.succeeded.connect(self._opened)
         job.failed.connect(self._open_failed)
         self._opening = path
@@ -225,8 +226,8 @@ class FileController(QObject):
             return None
         state = document.current_state
 
-        def write(progress, cancel) -> Path:  # noqa: ANN001
-            progress(0.0, f"Saving {target.path.name}")
+        def write(task: Task) -> Path:
+            task.report(0.0, f"Saving {target.path.name}")
             return save_image(document.image_of(state), target.path, format=target.format, quality=target.quality,
                               keep_metadata=target.keep_metadata, overwrite_input=overwrite)
 

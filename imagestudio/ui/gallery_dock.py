@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from imagestudio.core.batch.naming import free_name
 from imagestudio.core.gallery import GAN, PHOTO, GalleryItem, blend_items, generate_items, variation_items
 from imagestudio.core.image import Image, save_image
+from imagestudio.core.progress import Task
 from imagestudio.ui import dialogs
 from imagestudio.ui.gallery_model import GalleryModel, GalleryView
 from imagestudio.ui.session import EditorSession
@@ -169,16 +170,16 @@ class GalleryDock(QDockWidget):
 
     # --- jobs ----------------------------------------------------------------------------------------------------
     def _start(self, label: str, target: str, work: Callable[..., list[GalleryItem]]) -> Job | None:
-        """Runs `work(on_items, progress, cancel)` on the window's runner; chunks go to the grid or the strip."""
+        """Runs `work(on_items, task)` on the window's runner; chunks go to the grid or the strip."""
         if self._session.busy:
             self.message.setText("Wait for the current job to finish, or cancel it")
             return None
 
-        def run(progress, cancel) -> int:  # noqa: ANN001
-            items = work(lambda chunk: self.items_arrived.emit(target, chunk), progress, cancel)
+        def run(task: Task) -> int:
+            items = work(lambda chunk: self.items_arrived.emit(target, chunk), task)
             return len(items)
 
-        return self._submit(Job(label, run))
+        return self._submit(Job(label, run, pausable=True))
 
     def _submit(self, job: Job) -> Job:
         # Bound slots, not lambdas: they run queued on the GUI thread, whatever thread the job finishes on.
@@ -226,8 +227,8 @@ class GalleryDock(QDockWidget):
         count, seed, device = self.count.value(), self.seed.value(), self.device
         self.grid.gallery_model().clear()
         self._next_seed = seed + count
-        return self._start("Generate", "grid", lambda on_items, progress, cancel: generate_items(
-            count, seed, device=device, on_items=on_items, progress=progress, cancel=cancel))
+        return self._start("Generate", "grid", lambda on_items, task: generate_items(
+            count, seed, device=device, on_items=on_items, task=task))
 
     def more_like_this(self) -> Job | None:
         """Near the one selected GAN image (in the GAN's own latent space); else the grid's next seeds."""
@@ -235,13 +236,13 @@ class GalleryDock(QDockWidget):
         selected = self.grid.selected_items()
         if len(selected) == 1:
             source, strength, seed = selected[0], self.strength.value() / 100, self._take_variation_seeds(count)
-            return self._start("More like this", "grid", lambda on_items, progress, cancel: variation_items(
+            return self._start("More like this", "grid", lambda on_items, task: variation_items(
                 source, count, strength, seed, gan_space=source.space == GAN, device=device, on_items=on_items,
-                progress=progress, cancel=cancel))
+                task=task))
         seed = self._next_seed
         self._next_seed += count
-        return self._start("More images", "grid", lambda on_items, progress, cancel: generate_items(
-            count, seed, device=device, on_items=on_items, progress=progress, cancel=cancel))
+        return self._start("More images", "grid", lambda on_items, task: generate_items(
+            count, seed, device=device, on_items=on_items, task=task))
 
     def blend(self) -> Job | None:
         selected = self.grid.selected_items()
@@ -251,8 +252,8 @@ class GalleryDock(QDockWidget):
         a, b = selected
         steps, device = self.steps.value(), self.device
         self.strip.gallery_model().clear()
-        return self._start("Blend", "strip", lambda on_items, progress, cancel: blend_items(
-            a, b, steps, device=device, on_items=on_items, progress=progress, cancel=cancel))
+        return self._start("Blend", "strip", lambda on_items, task: blend_items(
+            a, b, steps, device=device, on_items=on_items, task=task))
 
     def vary_selected(self) -> Job | None:
         selected = self.active_items()
@@ -269,8 +270,8 @@ class GalleryDock(QDockWidget):
     def _vary(self, source: Callable[[], GalleryItem]) -> Job | None:
         count, strength, device = self.count.value(), self.strength.value() / 100, self.device
         seed = self._take_variation_seeds(count)
-        return self._start("Variations", "grid", lambda on_items, progress, cancel: variation_items(
-            source(), count, strength, seed, device=device, on_items=on_items, progress=progress, cancel=cancel))
+        return self._start("Variations", "grid", lambda on_items, task: variation_items(
+            source(), count, strength, seed, device=device, on_items=on_items, task=task))
 
     def _take_variation_seeds(self, count: int) -> int:
         seed = self._variation_seed
@@ -308,11 +309,11 @@ class GalleryDock(QDockWidget):
         if self._session.busy:
             return None
 
-        def write(progress, cancel) -> list[Path]:  # noqa: ANN001
+        def write(task: Task) -> list[Path]:
             written: list[Path] = []
             for index, item in enumerate(items):
-                cancel.raise_if_cancelled()
-                progress(index / len(items), f"saving {index + 1} of {len(items)}")
+                task.check()
+                task.report(index / len(items), f"saving {index + 1} of {len(items)}")
                 target = free_name(Path(folder) / f"{file_stem(item)}.png", set())
                 written.append(save_image(item.image, target))
             return written

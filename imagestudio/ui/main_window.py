@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         session.document_changed.connect(self._document_changed)
         session.message.connect(self.statusBar().showMessage)
         status.progress.cancel_requested.connect(self.runner.cancel_all)
+        status.progress.pause_requested.connect(self.runner.pause_all)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_actions)
         self.undo_stack.indexChanged.connect(self.autosave.schedule)
@@ -253,7 +254,7 @@ class MainWindow(QMainWindow):
             self._show_display(display)
             return
         # A state undone to from far back: reading it from disk and converting it is worker work.
-        job = Job("Loading the history state", lambda progress, cancel: (state_id, document.load_display(state_id)))
+        job = Job("Loading the history state", lambda task: (state_id, document.load_display(state_id)))
         job.succeeded.connect(self._state_display_loaded)
         self.runner.submit(job)
 
@@ -312,7 +313,7 @@ class MainWindow(QMainWindow):
     # --- jobs ----------------------------------------------------------------------------------------------------
     @Slot(object)
     def _job_started(self, job: Job) -> None:
-        self.status.progress.start(job.label)
+        self.status.progress.start(job.label, pausable=job.pausable)
         job.progressed.connect(self.status.progress.update_progress)
         job.done.connect(self._job_done)
 

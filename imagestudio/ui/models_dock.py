@@ -101,7 +101,7 @@ class ModelsDock(QDockWidget):
 
     def install(self, path: Path) -> Job:
         """Validating a model runs it on test inputs, so it happens on the worker."""
-        job = Job(f"Adding model {path.name}", lambda progress, cancel: install_model(path))
+        job = Job(f"Adding model {path.name}", lambda task: install_model(path))
         job.succeeded.connect(self._installed)
         job.failed.connect(self._install_failed)
         return self._runner.submit(job)  # started only once every signal is connected

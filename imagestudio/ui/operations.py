@@ -15,7 +15,7 @@ from imagestudio.core.image import Image
 from imagestudio.core.ops import ModelSlot
 from imagestudio.core.pipeline import OPERATIONS, Pipeline, Step
 from imagestudio.core.runtime import BACKEND_WORDS
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import Task
 from imagestudio.ui.display import DisplayImage, build_display
 
 
@@ -101,11 +101,11 @@ class EditOutcome:
     record: EditRecord
 
 
-def run_edit(image: Image, label: str, steps: list[Step], progress: Progress, cancel: CancelToken) -> EditOutcome:
+def run_edit(image: Image, label: str, steps: list[Step], task: Task) -> EditOutcome:
     """Runs on a worker thread: one core run (models pinned, what ran reported), then the display for the canvas."""
-    run = Pipeline(steps).run(image, progress, cancel, pin=True)
-    cancel.raise_if_cancelled()
-    progress(1.0, "preparing the view")
+    run = Pipeline(steps).run(image, task, pin=True)
+    task.check()
+    task.report(1.0, "preparing the view")
     display = build_display(run.image)
     uses = tuple(ModelUse(r.card.name, r.card.title, r.card.sha256, r.provider, r.device, r.notice, r.backend,
                           r.precision) for r in run.models)

@@ -18,6 +18,7 @@ from PySide6.QtGui import QImage
 
 from imagestudio.core.image import Image
 from imagestudio.core.pipeline import Step
+from imagestudio.core.progress import Task
 from imagestudio.ui.operations import EditOutcome, run_edit
 from imagestudio.ui.worker import Job, JobRunner
 
@@ -134,8 +135,8 @@ class PreviewRunner(QObject):
         piece = crop(image, region)  # a copy: the worker never reads the document
         generation = self._generation
 
-        def work(progress, cancel) -> tuple[int, PreviewRegion, Image, EditOutcome]:  # noqa: ANN001
-            return generation, region, piece, run_edit(piece, label, steps, progress, cancel)
+        def work(task: Task) -> tuple[int, PreviewRegion, Image, EditOutcome]:
+            return generation, region, piece, run_edit(piece, label, steps, task)
 
         job = Job(f"Preview {label}", work)
         job.succeeded.connect(self._done)

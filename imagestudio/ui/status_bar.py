@@ -86,10 +86,12 @@ class ElidedLabel(QLabel):
 
 
 class ProgressPanel(QWidget):
-    """One widget for the running job: its name and step, a bar with the percent, elapsed and time left, Cancel.
-    Its width is fixed, so text growing inside it never moves or widens anything else."""
+    """One widget for the running job: its name and step, a bar with the percent, elapsed and time left, Pause (for
+    jobs that can pause) and Cancel. Its width is fixed, so text growing inside it never moves or widens anything
+    else; a paused job's time does not count as elapsed, so the time left stays honest."""
 
     cancel_requested = Signal()
+    pause_requested = Signal(bool)  # True: pause, False: resume
     running_changed = Signal(bool)
     WIDTH = 560
 
@@ -110,16 +112,25 @@ class ProgressPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("CancelJobButton")
         self.cancel_button.clicked.connect(self._cancel)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("PauseJobButton")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Pause the running job between tiles; Resume goes on where it stopped")
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.pause_button.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.message, 1)
         layout.addWidget(self.bar)
         layout.addWidget(self.timing)
+        layout.addWidget(self.pause_button)
         layout.addWidget(self.cancel_button)
         # Its width depends on the window only, never on the text: a constant size hint, shrinking (the step's
         # text elides first) when the window is narrow.
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._started = 0.0
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
         self._fraction = 0.0
         self._clock = QTimer(self)
         self._clock.setInterval(1000)  # elapsed ticks on even when a long tile sends no progress
@@ -131,13 +142,22 @@ class ProgressPanel(QWidget):
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         fixed = self.bar.width() + self.timing.width() + self.cancel_button.sizeHint().width()
+        if self.pause_button.isVisibleTo(self):
+            fixed += self.pause_button.sizeHint().width()
         return QSize(fixed + 40, super().minimumSizeHint().height())
 
-    def start(self, label: str, cancellable: bool = True) -> None:
+    def start(self, label: str, cancellable: bool = True, pausable: bool = False) -> None:
         self.job_label = label
         self.message.setText(label)
         self._started = time.monotonic()
+        self._paused_at, self._paused_total = None, 0.0
         self._fraction = 0.0
+        self.pause_button.blockSignals(True)  # a new job starts running, whatever the last one's button said
+        self.pause_button.setChecked(False)
+        self.pause_button.setText("Pause")
+        self.pause_button.blockSignals(False)
+        self.pause_button.setEnabled(cancellable)
+        self.pause_button.setVisible(pausable)
         self.bar.setValue(0)
         self.bar.setFormat("0 %")
         self.cancel_button.setEnabled(cancellable)
@@ -157,10 +177,20 @@ class ProgressPanel(QWidget):
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self._started
+        """Seconds the job has been running, its paused time left out."""
+        now = time.monotonic()
+        paused_now = now - self._paused_at if self._paused_at is not None else 0.0
+        return now - self._started - self._paused_total - paused_now
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
 
     def _show_timing(self) -> None:
         elapsed = self.elapsed
+        if self.paused:
+            self.timing.setText(f"paused · {format_duration(elapsed)} elapsed")
+            return
         left = time_left(self._fraction, elapsed)
         if left is not None:
             estimate = f"about {format_duration(left)} left"
@@ -176,7 +206,21 @@ class ProgressPanel(QWidget):
     def _cancel(self) -> None:
         self.cancel_button.setEnabled(False)
         self.cancel_button.setText("Cancelling…")
+        self.pause_button.setEnabled(False)
+        if self.paused:  # the job wakes up to stop: the clock runs again until it has
+            self._paused_total += time.monotonic() - (self._paused_at or time.monotonic())
+            self._paused_at = None
         self.cancel_requested.emit()
+
+    def _pause_toggled(self, paused: bool) -> None:
+        if paused and self._paused_at is None:
+            self._paused_at = time.monotonic()
+        elif not paused and self._paused_at is not None:
+            self._paused_total += time.monotonic() - self._paused_at
+            self._paused_at = None
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self._show_timing()
+        self.pause_requested.emit(paused)
 
 
 class StatusBar(QStatusBar):

@@ -1,7 +1,7 @@
 """Runs a core function on a thread pool and turns its progress, result, cancellation and errors into signals.
 
-A job function takes `(progress, cancel)` — the core's plain-Python progress callback and CancelToken — and returns
-its result. The GUI thread only receives queued signals; it never waits on the work.
+A job function takes the job's `Task` (the core's progress, cancel and pause, `core/progress.py`) and returns its
+result. The GUI thread only receives queued signals; it never waits on the work.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from imagestudio.core.errors import Cancelled
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 log = logging.getLogger(__name__)
 
-JobFunction = Callable[[Callable[[float, str], None], CancelToken], Any]
+JobFunction = Callable[[Task], Any]
 
 # Progress callbacks may arrive per tile; more than ~30 updates a second only floods the event queue.
 _PROGRESS_INTERVAL_S = 0.03
@@ -33,20 +33,39 @@ class Job(QObject):
     failed = Signal(object, str)  # the exception, and its traceback text for the details pane
     cancelled = Signal()
     done = Signal(object)  # the job itself, so one slot can serve many jobs
+    paused_changed = Signal(bool)
 
-    def __init__(self, label: str, function: JobFunction) -> None:
+    def __init__(self, label: str, function: JobFunction, *, pausable: bool = False) -> None:
         super().__init__()
         self.label = label
-        self.token = CancelToken()
+        self.task = Task(self._report)
+        # Pausable: the work checks its task between units (tiles, curve steps), where a pause takes hold. A load
+        # or a save is one call that would not stop, so a Pause button for it would only mislead.
+        self.pausable = pausable
         self._function = function
         self._last_progress = 0.0
 
     def cancel(self) -> None:
-        self.token.cancel()
+        self.task.cancel()
+        self.paused_changed.emit(False)
+
+    def pause(self) -> None:
+        if self.pausable and not self.task.cancelled and not self.task.paused:
+            self.task.pause()
+            self.paused_changed.emit(True)
+
+    def resume(self) -> None:
+        if self.task.paused:
+            self.task.resume()
+            self.paused_changed.emit(False)
 
     @property
     def is_cancelled(self) -> bool:
-        return self.token.cancelled
+        return self.task.cancelled
+
+    @property
+    def is_paused(self) -> bool:
+        return self.task.paused
 
     def _report(self, fraction: float, message: str) -> None:
         now = time.monotonic()
@@ -58,8 +77,8 @@ class Job(QObject):
     def execute(self) -> None:
         """Runs on a pool thread."""
         try:
-            result = self._function(self._report, self.token)
-            if self.token.cancelled:  # cancelled after the last check: the user asked, so drop the result
+            result = self._function(self.task)
+            if self.task.cancelled:  # cancelled after the last check: the user asked, so drop the result
                 raise Cancelled(f"{self.label} was cancelled")
         except Cancelled:
             self.cancelled.emit()
@@ -141,6 +160,15 @@ class JobRunner(QObject):
     def cancel_all(self) -> None:
         for job in list(self._jobs):
             job.cancel()
+
+    @Slot(bool)
+    def pause_all(self, paused: bool) -> None:
+        """Pause (or resume) the running jobs that can pause; the others run on."""
+        for job in list(self._jobs):
+            if paused:
+                job.pause()
+            else:
+                job.resume()
 
     def wait(self, timeout_ms: int = 30_000) -> bool:
         """Used on quit: cancel, then let the pool finish so no thread outlives the window."""

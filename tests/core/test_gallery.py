@@ -23,7 +23,7 @@ from imagestudio.core.gallery import (
 )
 from imagestudio.core.image import image_from_array
 from imagestudio.core.ops.generate import generate, interpolate, latent_for_seed
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +92,7 @@ def test_bad_arguments_and_cancel() -> None:
         variation_items(item, 2, 1.5, 0)
     with pytest.raises(PipelineError):
         blend_items(item, item, 1)
-    token = CancelToken()
-    token.cancel()
+    task = Task()
+    task.cancel()
     with pytest.raises(Cancelled):
-        generate_items(8, 0, cancel=token)
+        generate_items(8, 0, task=task)

@@ -28,7 +28,7 @@ from imagestudio.core.ops.generate import (
     vae_pair,
     variations,
 )
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 SHIPPED = Path(__file__).resolve().parents[2] / "resources" / "models"
 NAMES = ("generate-gan", "vae-encoder", "vae-decoder")
@@ -127,12 +127,12 @@ def test_generated_images_look_like_emoji_on_white(shipped: dict[str, Path]) -> 
 
 def test_generate_reports_progress_and_can_be_cancelled(shipped: dict[str, Path]) -> None:
     seen: list[float] = []
-    generate(70, seed=0, progress=lambda f, m: seen.append(f))
+    generate(70, seed=0, task=Task(lambda f, m: seen.append(f)))
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 3
-    token = CancelToken()
-    token.cancel()
+    task = Task()
+    task.cancel()
     with pytest.raises(Cancelled):
-        generate(4, seed=0, cancel=token)
+        generate(4, seed=0, task=task)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 5000, 2.5, True, "4"])

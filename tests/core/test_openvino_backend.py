@@ -19,7 +19,7 @@ from imagestudio.core.cpu_features import cpu_features
 from imagestudio.core.errors import Cancelled
 from imagestudio.core.models import list_models, read_model_card
 from imagestudio.core.models_ran import recording_models
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 from imagestudio.core.runtime import clear_session_cache, get_session
 from imagestudio.core.runtime_choice import set_requested
 from imagestudio.core.tiling import run_model_tiled
@@ -91,14 +91,13 @@ def test_tiled_equals_untiled_for_every_backend_and_precision(models, backend, p
 def test_cancel_still_stops_between_tiles_on_openvino(models):
     card = read_model_card(models("blur", metadata=onnx_models.card("blur", "denoise", 1)))
     set_requested("openvino", "auto")
-    token = CancelToken()
-
     def progress(fraction: float, message: str) -> None:
         if message.startswith("tile 2"):
-            token.cancel()
+            task.cancel()
 
+    task = Task(progress)
     with pytest.raises(Cancelled):
-        run_model_tiled(card, _rgb(200, 200), device="cpu", tile=32, progress=progress, cancel=token)
+        run_model_tiled(card, _rgb(200, 200), device="cpu", tile=32, task=task)
 
 
 def test_auto_follows_the_cards_measured_loss_and_records_what_ran(models):

@@ -11,7 +11,7 @@ from imagestudio.core.errors import Cancelled, PipelineError
 from imagestudio.core.image import load_image
 from imagestudio.core.ops import DenoiseParams, EnhanceParams, UpscaleParams
 from imagestudio.core.pipeline import OPERATIONS, Pipeline, Step
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 
 def _pipeline() -> Pipeline:
@@ -73,7 +73,7 @@ def test_run_applies_steps_in_order(models, model_dirs, bundled_upscalers, photo
     image = load_image(photo)
     reports: list[tuple[float, str]] = []
     run = Pipeline([Step.of("denoise"), Step.of("upscale", UpscaleParams(scale=2))]).run(
-        image, lambda f, m: reports.append((f, m))
+        image, Task(lambda f, m: reports.append((f, m)))
     )
     expected = np.repeat(np.repeat(onnx_models.blur_reference(image.rgb), 2, 0), 2, 1)
     np.testing.assert_allclose(run.image.rgb, expected, atol=1e-5)
@@ -86,10 +86,10 @@ def test_run_applies_steps_in_order(models, model_dirs, bundled_upscalers, photo
 
 
 def test_run_checks_cancel_between_steps(bundled_upscalers, photo):
-    token = CancelToken()
-    token.cancel()
+    task = Task()
+    task.cancel()
     with pytest.raises(Cancelled):
-        Pipeline([Step.of("upscale", UpscaleParams(scale=2))]).run(load_image(photo), cancel=token)
+        Pipeline([Step.of("upscale", UpscaleParams(scale=2))]).run(load_image(photo), task)
 
 
 def test_enhance_pipeline_is_one_enhance_step():

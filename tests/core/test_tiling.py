@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from imagestudio.core.errors import Cancelled, ModelError
 from imagestudio.core.models import read_model_card
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 from imagestudio.core.runtime import get_session
 from imagestudio.core.tiling import axis_weights, choose_tile, plan_windows, run_model_tiled, tiled_apply
 
@@ -135,21 +135,21 @@ def test_progress_is_reported_per_tile_and_cancel_stops_between_tiles(model_file
     card = read_model_card(model_files["blur"])
     rgb = _random_rgb(100, 100)
     reports: list[tuple[float, str]] = []
-    run_model_tiled(card, rgb, device="cpu", tile=40, progress=lambda f, m: reports.append((f, m)))
+    run_model_tiled(card, rgb, device="cpu", tile=40, task=Task(lambda f, m: reports.append((f, m))))
     tile_reports = [r for r in reports if r[1].startswith("tile ")]
     assert [m for _, m in tile_reports] == [f"tile {i} of 9" for i in range(1, 10)]
     assert [f for f, _ in reports] == sorted(f for f, _ in reports) and reports[-1][0] == 1.0
 
-    token = CancelToken()
     calls = []
 
     def cancel_after_two(fraction: float, message: str) -> None:
         calls.append(message)
         if len(calls) == 2:
-            token.cancel()
+            task.cancel()
 
+    task = Task(cancel_after_two)
     with pytest.raises(Cancelled):
-        run_model_tiled(card, rgb, device="cpu", tile=40, progress=cancel_after_two, cancel=token)
+        run_model_tiled(card, rgb, device="cpu", tile=40, task=task)
     assert calls == ["tile 1 of 9", "tile 2 of 9"]
 
 
@@ -172,11 +172,12 @@ def test_out_of_memory_halves_the_tile_and_the_result_is_unchanged(models):
         import numpy as np
         from imagestudio.core.errors import DeviceError
         from imagestudio.core.models import read_model_card
+        from imagestudio.core.progress import Task
         from imagestudio.core.tiling import run_model_tiled
         card = read_model_card({str(path)!r})
         rgb = np.random.default_rng(0).random((300, 260, 3), dtype=np.float32)
         messages = []
-        tiled = run_model_tiled(card, rgb, device="cpu", tile=1024, progress=lambda f, m: messages.append(m))
+        tiled = run_model_tiled(card, rgb, device="cpu", tile=1024, task=Task(lambda f, m: messages.append(m)))
         print("\\n".join(m for m in messages if "memory" in m))
         np.save({str(path.with_suffix(".npy"))!r}, tiled)
     """, env={"IMAGESTUDIO_CPU_MEMORY_LIMIT_MB": "24"})
@@ -256,6 +257,6 @@ def test_the_shipped_unet_denoiser_is_seamless_when_tiled(backend, precision, to
     rgb = _random_rgb(701, 523, seed=5)  # its context is 80 px: a bigger image than the old U-Net needed for 2×2 tiles
     untiled = run_model_tiled(card, rgb, device="cpu", tile=4096)
     reports: list[str] = []
-    tiled = run_model_tiled(card, rgb, device="cpu", tile=1, progress=lambda f, m: reports.append(m))
+    tiled = run_model_tiled(card, rgb, device="cpu", tile=1, task=Task(lambda f, m: reports.append(m)))
     assert any(m.startswith("tile ") and not m.endswith(" of 1") for m in reports)  # the smallest tile: several
     assert np.abs(tiled - untiled).max() < tolerance  # was 0.30 with tiles off the ×4 grid

@@ -60,6 +60,27 @@ def test_the_panel_shows_percent_elapsed_time_left_and_the_step(qtbot, clock):
     assert panel.message.full_text() == "Upscale: tile 3 of 4", "the job's name once"
 
 
+def test_paused_time_is_not_elapsed_and_the_estimate_resumes_after_it(qtbot, clock):
+    panel = ProgressPanel()
+    qtbot.addWidget(panel)
+    requests: list[bool] = []
+    panel.pause_requested.connect(requests.append)
+    panel.start("Denoise", pausable=True)
+    assert panel.pause_button.isVisibleTo(panel) and panel.pause_button.text() == "Pause"
+    clock.now += 10
+    panel.update_progress(0.5, "tile 2 of 4")
+    panel.pause_button.click()
+    assert requests == [True] and panel.pause_button.text() == "Resume"
+    clock.now += 600  # ten minutes at lunch
+    panel._clock.timeout.emit()
+    assert panel.timing.full_text() == "paused · 0:10 elapsed"
+    panel.pause_button.click()
+    assert requests == [True, False]
+    assert panel.timing.full_text() == "0:10 elapsed · about 0:10 left", "the pause counts neither way"
+    panel.start("Open")  # a job that cannot pause shows no Pause button
+    assert not panel.pause_button.isVisibleTo(panel) and not panel.pause_button.isChecked()
+
+
 def test_the_panel_keeps_its_width_whatever_the_text(qtbot):
     panel = ProgressPanel()
     qtbot.addWidget(panel)
@@ -77,8 +98,8 @@ def test_progress_sits_beside_a_toolbar_hint_and_the_window_never_resizes(qtbot,
     status = window.status
     release = threading.Event()
 
-    def work(progress, cancel):
-        progress(0.3, "tile 3 of 10 " + "with a long description " * 10)
+    def work(task):
+        task.report(0.3, "tile 3 of 10 " + "with a long description " * 10)
         release.wait(10)
         return None
 
@@ -132,3 +153,24 @@ def test_a_real_edit_reports_percent_and_cancel_works_from_the_panel(qtbot, wind
     progress.cancel_button.click()
     wait_idle(qtbot, window)
     assert time.perf_counter() - started < 3 and window.undo_stack.count() == 0
+
+
+def test_a_real_edit_pauses_between_tiles_and_resumes_to_the_end(qtbot, window, make_photo, same_size_models):
+    from ui_helpers import choose_model
+
+    window.settings.set("processing/tile_size", 64)
+    open_image(qtbot, window, make_photo("big.png", 256, 256))
+    choose_model(window, "denoise", "slow-denoise")
+    window.operations.actions["denoise"].trigger()
+    progress = window.status.progress
+    qtbot.waitUntil(lambda: progress.bar.value() > 0, timeout=30_000)
+    assert progress.pause_button.isVisible(), "an edit can pause"
+    progress.pause_button.click()
+    qtbot.wait(1000)  # the tile that was running finishes; then the worker waits at its next check
+    held = progress.bar.value()
+    qtbot.wait(600)
+    assert progress.bar.value() == held and held < 1000, "nothing moves while paused"
+    assert window.runner.busy and progress.timing.full_text().startswith("paused")
+    progress.pause_button.click()
+    wait_idle(qtbot, window)
+    assert window.undo_stack.count() == 1, "the resumed edit finished and was recorded"

@@ -19,8 +19,8 @@ def runner(qtbot) -> JobRunner:
 
 
 def test_progress_then_result_then_done_in_order(qtbot, runner):
-    def work(progress, cancel):
-        progress(0.5, "half")
+    def work(task):
+        task.report(0.5, "half")
         return 42
 
     job = Job("answer", work)
@@ -33,7 +33,7 @@ def test_progress_then_result_then_done_in_order(qtbot, runner):
 
 
 def test_a_user_error_becomes_failed_with_its_message(qtbot, runner):
-    def work(progress, cancel):
+    def work(task):
         raise ImageLoadError("'x.png' is not an image")
 
     job = Job("load", work)
@@ -49,10 +49,10 @@ def test_a_user_error_becomes_failed_with_its_message(qtbot, runner):
 def test_cancel_stops_at_the_next_check_and_reports_cancelled(qtbot, runner):
     started = threading.Event()
 
-    def work(progress, cancel):
+    def work(task):
         started.set()
         while True:  # a long loop that checks the token between units of work, as the core does per tile
-            cancel.raise_if_cancelled()
+            task.check()
             threading.Event().wait(0.005)
 
     job = Job("forever", work)
@@ -66,8 +66,8 @@ def test_cancel_stops_at_the_next_check_and_reports_cancelled(qtbot, runner):
 
 
 def test_a_result_that_arrives_after_cancel_is_dropped(qtbot, runner):
-    def work(progress, cancel):
-        cancel.cancel()  # as if the user pressed Cancel just after the last check
+    def work(task):
+        task.cancel()  # as if the user pressed Cancel just after the last check
         return "late"
 
     job = Job("late", work)
@@ -79,7 +79,7 @@ def test_busy_is_reported_once_per_burst(qtbot, runner):
     changes = []
     runner.busy_changed.connect(changes.append)
     gate = threading.Event()
-    jobs = [Job(f"j{i}", lambda progress, cancel: gate.wait(5)) for i in range(2)]
+    jobs = [Job(f"j{i}", lambda task: gate.wait(5)) for i in range(2)]
     for job in jobs:
         runner.submit(job)
     assert runner.busy
@@ -95,7 +95,7 @@ def test_cancelled_is_a_user_error_type():
 def test_call_when_idle_waits_for_the_running_job_and_keeps_order(qtbot, runner):
     release = threading.Event()
     calls: list[str] = []
-    runner.start("long", lambda progress, cancel: release.wait(5))
+    runner.start("long", lambda task: release.wait(5))
     runner.call_when_idle(lambda: calls.append(f"first, busy={runner.busy}"))
     runner.call_when_idle(lambda: calls.append("second"))
     qtbot.wait(50)
@@ -111,7 +111,7 @@ def test_a_queued_call_that_starts_a_job_holds_the_next_one(qtbot, runner):
 
     def start_another() -> None:
         calls.append("start")
-        runner.start("second job", lambda progress, cancel: release.wait(5))
+        runner.start("second job", lambda task: release.wait(5))
 
     runner.call_when_idle(start_another)  # idle now: runs on the next turn of the event loop
     runner.call_when_idle(lambda: calls.append("after the second job"))

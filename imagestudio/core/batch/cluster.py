@@ -44,7 +44,7 @@ from imagestudio.core.batch.report import FAILED, SKIPPED, BatchReport, FileResu
 from imagestudio.core.batch.runner import BatchRunner, BatchStatus
 from imagestudio.core.errors import BatchError, ImageSaveError
 from imagestudio.core.imageio.atomic import is_temporary_name, place_temporary, remove_stale_temporaries
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,8 @@ class ClusterRunner(BatchRunner):
 
     def __init__(self, plan: BatchPlan, options: ClusterOptions, *,
                  on_status: Callable[[BatchStatus], None] | None = None,
-                 on_result: Callable[[FileResult], None] | None = None, cancel: CancelToken | None = None) -> None:
-        super().__init__(plan, on_status=on_status, on_result=on_result, cancel=cancel)
+                 on_result: Callable[[FileResult], None] | None = None, task: Task | None = None) -> None:
+        super().__init__(plan, on_status=on_status, on_result=on_result, task=task)
         self.options = options
         self._ray: Any = None
         self._in_flight: dict[Any, tuple[PlannedFile, FileJob]] = {}
@@ -179,7 +179,7 @@ class ClusterRunner(BatchRunner):
             while pending or self._in_flight:
                 if self._stopping():
                     break
-                while self._running.is_set() and pending and len(self._in_flight) < window:
+                while not self.task.paused and pending and len(self._in_flight) < window:
                     planned, trust_manifest = pending.popleft()
                     job = self._job(planned, trust_manifest)
                     self._in_flight[task.remote(setup, job)] = (planned, job)

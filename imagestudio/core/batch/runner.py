@@ -27,7 +27,7 @@ from imagestudio.core.batch.report import CANCELLED, DONE, FAILED, SKIPPED, Batc
 from imagestudio.core.errors import BatchError, Cancelled, ImageStudioError
 from imagestudio.core.image import Image, load_image, save_image
 from imagestudio.core.imageio.atomic import remove_stale_temporaries
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +65,14 @@ class _Work:
 
 class BatchRunner:
     def __init__(self, plan: BatchPlan, *, on_status: Callable[[BatchStatus], None] | None = None,
-                 on_result: Callable[[FileResult], None] | None = None, cancel: CancelToken | None = None,
+                 on_result: Callable[[FileResult], None] | None = None, task: Task | None = None,
                  queue_size: int = 2) -> None:
         self.plan = plan
         self.spec: BatchSpec = plan.spec
-        self.cancel = cancel or CancelToken()
+        self.task = task if task is not None else Task()  # cancel and pause of the whole batch
         self._on_status, self._on_result = on_status, on_result
         self._decoded: queue.Queue[Any] = queue.Queue(queue_size)
         self._computed: queue.Queue[Any] = queue.Queue(queue_size)
-        self._running = threading.Event()
-        self._running.set()
         self._abort = threading.Event()  # a stage crashed, or the output folder is gone: the others stop
         self._crash: BaseException | None = None
         self._stop_reason: str | None = None  # why the batch stopped early (not a cancel): the output folder went
@@ -92,22 +90,22 @@ class BatchRunner:
     # --- control (any thread) ------------------------------------------------------------------------------------
     def pause(self) -> None:
         with self._lock:
-            if self._running.is_set():
+            if not self.task.paused:
                 self._paused_at = time.monotonic()
-                self._running.clear()
+                self.task.pause()
         self._status(force=True, message="paused")
 
     def resume(self) -> None:
         with self._lock:
-            if not self._running.is_set():
+            if self.task.paused:
                 self._paused_total += time.monotonic() - (self._paused_at or time.monotonic())
                 self._paused_at = None
-                self._running.set()
+                self.task.resume()
         self._status(force=True, message="running")
 
     @property
     def paused(self) -> bool:
-        return not self._running.is_set()
+        return self.task.paused
 
     # --- the run -------------------------------------------------------------------------------------------------
     def run(self) -> BatchReport:
@@ -167,7 +165,7 @@ class BatchRunner:
                     self._finish(planned, CANCELLED, "the batch was cancelled before this file")
         report.results.extend(self._results[f.input_rel] for f in self.plan.files)
         report.elapsed = time.monotonic() - self._started
-        report.cancelled = self.cancel.cancelled
+        report.cancelled = self.task.cancelled
         self._current = None
         self._status(force=True, message="cancelled" if report.cancelled else "finished")
         return report
@@ -182,10 +180,10 @@ class BatchRunner:
             self._abort.set()
 
     def _stopping(self) -> bool:
-        return self.cancel.cancelled or self._abort.is_set()
+        return self.task.cancelled or self._abort.is_set()
 
     def _wait_running(self) -> None:
-        while not self._running.wait(_POLL_S):
+        while not self.task.wait_resumed(_POLL_S):
             if self._stopping():
                 raise Cancelled("the batch was cancelled")
 
@@ -259,15 +257,16 @@ class BatchRunner:
         self._current = planned.input_rel
 
         def progress(fraction: float, message: str) -> None:
-            self._wait_running()  # pausing takes effect between tiles, not only between files
-            self.cancel.raise_if_cancelled()
+            if self._abort.is_set():  # another stage failed: stop this file at the next tile too
+                raise Cancelled("the batch stopped")
             self._status(file_fraction=fraction, message=message)
 
         started = time.monotonic()
         self._status(force=True, file_fraction=0.0, message=f"processing {planned.input_rel}")
         try:
             self._wait_running()
-            result = self.spec.pipeline.run(item.image, progress, self.cancel).image
+            # The batch's own task: a pause takes effect between tiles (task.check), not only between files.
+            result = self.spec.pipeline.run(item.image, self.task.reporting_to(progress)).image
         except Cancelled:
             return
         except ImageStudioError as exc:
@@ -407,6 +406,6 @@ def _one_line(exc: BaseException) -> str:
 
 def run_batch(spec: BatchSpec, *, on_status: Callable[[BatchStatus], None] | None = None,
               on_result: Callable[[FileResult], None] | None = None,
-              cancel: CancelToken | None = None) -> BatchReport:
+              task: Task | None = None) -> BatchReport:
     """Plans and runs a batch in one call (what the CLI does after its preview)."""
-    return BatchRunner(plan_batch(spec), on_status=on_status, on_result=on_result, cancel=cancel).run()
+    return BatchRunner(plan_batch(spec), on_status=on_status, on_result=on_result, task=task).run()

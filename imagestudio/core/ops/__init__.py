@@ -1,4 +1,4 @@
-"""Image operations: plain functions `(image, params, progress=None, cancel=None) -> Image`, no Qt."""
+"""Image operations: plain functions `(image, params, task=NO_TASK) -> Image`, no Qt."""
 
 from imagestudio.core.ops._common import ModelSlot, OpParams
 from imagestudio.core.ops.denoise import DenoiseParams, denoise

@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 from imagestudio.core.errors import ModelError, PipelineError, UnsupportedModelError
 from imagestudio.core.image import Image
 from imagestudio.core.models import ModelCard, default_model, describe_task, find_model
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import Task
 from imagestudio.core.runtime import DEVICES
 from imagestudio.core.tiling import run_model_tiled
 
@@ -104,17 +104,6 @@ def resolve_model(model: str | None, task: str, scale: int) -> ModelCard:
     return card
 
 
-def sub_progress(progress: Progress | None, start: float, end: float, label: str = "") -> Progress | None:
-    """Maps a step's own 0..1 progress into [start, end] of its caller's, prefixing its messages."""
-    if progress is None:
-        return None
-
-    def report(fraction: float, message: str) -> None:
-        progress(start + (end - start) * min(max(fraction, 0.0), 1.0), f"{label}: {message}" if label else message)
-
-    return report
-
-
 def resize_alpha(alpha: np.ndarray, width: int, height: int) -> np.ndarray:
     """Alpha is not a photo: it is resized with a conventional filter, never by the colour model."""
     if alpha.shape == (height, width):
@@ -146,18 +135,17 @@ class SameSizeParams(OpParams):
 
 
 def same_size_model_op(
-    task: str,
+    model_task: str,
     image: Image,
     params: SameSizeParams,
-    progress: Progress | None,
-    cancel: CancelToken | None,
+    task: Task,
 ) -> Image:
     """Denoise and low-light: run a ×1 model, blend its output with the input by strength, keep alpha."""
     alpha = None if image.alpha is None else image.alpha.copy()
     if params.strength <= 0.0:
         return image.with_pixels(image.rgb.copy(), alpha)
-    card = resolve_model(params.model, task, 1)
-    rgb = run_model_tiled(card, image.rgb, device=params.device, tile=params.tile, progress=progress, cancel=cancel)
+    card = resolve_model(params.model, model_task, 1)
+    rgb = run_model_tiled(card, image.rgb, device=params.device, tile=params.tile, task=task)
     if params.strength < 1.0:
         rgb *= np.float32(params.strength)
         rgb += np.float32(1.0 - params.strength) * image.rgb

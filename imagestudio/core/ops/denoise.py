@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from imagestudio.core.image import Image
 from imagestudio.core.ops._common import SameSizeParams, same_size_model_op
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import NO_TASK, Task
 
 
 @dataclass
@@ -18,7 +18,6 @@ class DenoiseParams(SameSizeParams):
 def denoise(
     image: Image,
     params: DenoiseParams,
-    progress: Progress | None = None,
-    cancel: CancelToken | None = None,
+    task: Task = NO_TASK,
 ) -> Image:
-    return same_size_model_op("denoise", image, params, progress, cancel)
+    return same_size_model_op("denoise", image, params, task)

@@ -13,13 +13,12 @@ from imagestudio.core.ops._common import (
     check_device_and_tile,
     check_model_name,
     resolve_model,
-    sub_progress,
 )
 from imagestudio.core.ops.assess import denoise_strength_for, estimate_noise_sigma, measure_exposure
 from imagestudio.core.ops.denoise import DenoiseParams, denoise
 from imagestudio.core.ops.lowlight import LowlightParams, lowlight
 from imagestudio.core.ops.upscale import UpscaleParams, upscale
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import NO_TASK, Task
 
 ENHANCE_SCALES = (1, 2, 4)
 
@@ -50,8 +49,7 @@ class EnhanceParams(OpParams):
 def enhance(
     image: Image,
     params: EnhanceParams,
-    progress: Progress | None = None,
-    cancel: CancelToken | None = None,
+    task: Task = NO_TASK,
 ) -> Image:
     # Shares of the progress bar; upscaling makes the most pixels.
     spans = (
@@ -68,24 +66,23 @@ def enhance(
         resolve_model(params.upscale_model, "upscale", params.scale)
     if brighten > 0:
         resolve_model(params.lowlight_model, "lowlight", 1)
-        step = sub_progress(progress, *spans["lowlight"], "Low-light")
+        step = task.sub(*spans["lowlight"], "Low-light")
         lowlight_params = LowlightParams(strength=brighten, model=params.lowlight_model, device=device, tile=tile)
-        image = lowlight(image, lowlight_params, step, cancel)
+        image = lowlight(image, lowlight_params, step)
 
     # Measured after brightening, which lifts the noise along with the shadows.
     clean_up = denoise_strength_for(estimate_noise_sigma(image.rgb), iso_from_exif(image.meta.exif),
                                     image.meta.jpeg_quality)
     if clean_up > 0:
-        step = sub_progress(progress, *spans["denoise"], "Denoise")
+        step = task.sub(*spans["denoise"], "Denoise")
         denoise_params = DenoiseParams(strength=clean_up, model=params.denoise_model, device=device, tile=tile)
-        image = denoise(image, denoise_params, step, cancel)
+        image = denoise(image, denoise_params, step)
 
     if params.scale > 1:
-        step = sub_progress(progress, *spans["upscale"], f"Upscale ×{params.scale}")
+        step = task.sub(*spans["upscale"], f"Upscale ×{params.scale}")
         upscale_params = UpscaleParams(scale=params.scale, model=params.upscale_model, device=device, tile=tile)
-        image = upscale(image, upscale_params, step, cancel)
+        image = upscale(image, upscale_params, step)
     if image is original:  # nothing needed doing: still hand back a new image, never the caller's arrays
         image = image.with_pixels(image.rgb.copy(), None if image.alpha is None else image.alpha.copy())
-    if progress is not None:
-        progress(1.0, "enhanced")
+    task.report(1.0, "enhanced")
     return image

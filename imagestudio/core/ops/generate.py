@@ -27,7 +27,7 @@ from imagestudio.core.errors import ModelError, ModelNotFoundError, PipelineErro
 from imagestudio.core.image import Image, image_from_array
 from imagestudio.core.models import ModelCard, default_model, describe_task, find_model
 from imagestudio.core.onnx_metadata import read_metadata_props
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import NO_TASK, Task
 from imagestudio.core.runtime import DEVICES, get_session
 
 MAX_IMAGES = 4096  # one call; the gallery asks for a page at a time
@@ -127,27 +127,23 @@ def vae_pair(encoder: str | Path | None = None, decoder: str | Path | None = Non
     return VAEPair(enc, dec)
 
 
-def _run_batched(card: ModelCard, inputs: np.ndarray, device: str, progress: Progress | None,
-                 cancel: CancelToken | None, message: str, start: float = 0.0, end: float = 1.0) -> np.ndarray:
+def _run_batched(card: ModelCard, inputs: np.ndarray, device: str, task: Task, message: str) -> np.ndarray:
     session = get_session(card.path, device)
     outputs = []
     for first in range(0, len(inputs), _BATCH):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
+        task.check()
         outputs.append(session.run(np.ascontiguousarray(inputs[first : first + _BATCH], dtype=np.float32)))
-        if progress is not None:
-            done = min(len(inputs), first + _BATCH)
-            progress(start + (end - start) * done / len(inputs), f"{message} {done} of {len(inputs)}")
+        done = min(len(inputs), first + _BATCH)
+        task.report(done / len(inputs), f"{message} {done} of {len(inputs)}")
     return np.concatenate(outputs)
 
 
-def decode_latents(card: ModelCard, latents: np.ndarray, device: str = "auto", progress: Progress | None = None,
-                   cancel: CancelToken | None = None, start: float = 0.0, end: float = 1.0) -> list[Image]:
+def decode_latents(card: ModelCard, latents: np.ndarray, device: str = "auto", task: Task = NO_TASK) -> list[Image]:
     """Images from a generator or decoder: (N, latent) -> N images of the card's resolution."""
     latents = np.asarray(latents, np.float32)
     if latents.ndim != 2 or latents.shape[1] != card.latent_size:
         raise PipelineError(f"model {card.name} takes latents of size {card.latent_size}, got {latents.shape}")
-    pixels = _run_batched(card, latents, device, progress, cancel, "drawing image", start, end)
+    pixels = _run_batched(card, latents, device, task, "drawing image")
     return [image_from_array(np.clip(p.transpose(1, 2, 0), 0.0, 1.0)) for p in pixels]
 
 
@@ -173,7 +169,7 @@ def to_model_input(image: Image, resolution: int) -> np.ndarray:
 def encode(images: Sequence[Image], pair: VAEPair, device: str = "auto") -> np.ndarray:
     """(N, latent): the posterior means of the images (the encoder's first output, mu)."""
     batch = np.stack([to_model_input(im, pair.resolution) for im in images])
-    return _run_batched(pair.encoder, batch, device, None, None, "encoding image")
+    return _run_batched(pair.encoder, batch, device, NO_TASK, "encoding image")
 
 
 # --- operations ----------------------------------------------------------------------------------------------------
@@ -195,7 +191,7 @@ def _check_device(device: str) -> None:
 
 
 def generate(n: int, seed: int = 0, *, model: str | Path | None = None, device: str = "auto",
-             progress: Progress | None = None, cancel: CancelToken | None = None) -> list[Image]:
+             task: Task = NO_TASK) -> list[Image]:
     """n new images from the GAN; image i is the image of seed + i."""
     n = _check_count(n, "the number of images")
     _check_seed(seed)
@@ -203,15 +199,14 @@ def generate(n: int, seed: int = 0, *, model: str | Path | None = None, device: 
     _check_device(device)
     card = generator_card(model)
     latents = np.stack([latent_for_seed(seed + i, card.latent_size) for i in range(n)])
-    images = decode_latents(card, latents, device, progress, cancel)
-    if progress is not None:
-        progress(1.0, f"generated {n} image{'s' if n > 1 else ''}")
+    images = decode_latents(card, latents, device, task)
+    task.report(1.0, f"generated {n} image{'s' if n > 1 else ''}")
     return images
 
 
 def interpolate(a: int | Image, b: int | Image, steps: int, *, model: str | Path | None = None,
                 encoder: str | Path | None = None, decoder: str | Path | None = None, device: str = "auto",
-                progress: Progress | None = None, cancel: CancelToken | None = None) -> list[Image]:
+                task: Task = NO_TASK) -> list[Image]:
     """`steps` images from a to b, ends included: GAN seeds (two ints) or two images (through the VAE).
 
     With seeds, the first and last images are exactly `generate(1, a)` and `generate(1, b)`; with images, they
@@ -229,15 +224,13 @@ def interpolate(a: int | Image, b: int | Image, steps: int, *, model: str | Path
         za, zb = encode([a, b], pair, device)
     else:
         raise PipelineError("interpolate needs two GAN seeds (whole numbers) or two images, not a mix")
-    images = decode_latents(card, slerp_path(za, zb, steps), device, progress, cancel)
-    if progress is not None:
-        progress(1.0, f"blended in {steps} steps")
+    images = decode_latents(card, slerp_path(za, zb, steps), device, task)
+    task.report(1.0, f"blended in {steps} steps")
     return images
 
 
 def variations(image: Image, n: int, strength: float, *, seed: int = 0, encoder: str | Path | None = None,
-               decoder: str | Path | None = None, device: str = "auto", progress: Progress | None = None,
-               cancel: CancelToken | None = None) -> list[Image]:
+               decoder: str | Path | None = None, device: str = "auto", task: Task = NO_TASK) -> list[Image]:
     """n variations of an image: its VAE latent slerped towards the latents of seeds seed..seed+n-1 by strength."""
     n = _check_count(n, "the number of variations")
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
@@ -246,12 +239,10 @@ def variations(image: Image, n: int, strength: float, *, seed: int = 0, encoder:
     _check_seed(seed + n - 1)
     _check_device(device)
     pair = vae_pair(encoder, decoder)
-    if progress is not None:
-        progress(0.0, "encoding the image")
+    task.report(0.0, "encoding the image")
     (mu,) = encode([image], pair, device)
     latents = np.stack([slerp(mu, latent_for_seed(seed + i, pair.latent_size), float(strength)) for i in range(n)])
-    images = decode_latents(pair.decoder, latents, device, progress, cancel, start=0.1)
-    if progress is not None:
-        progress(1.0, f"made {n} variation{'s' if n > 1 else ''}")
+    images = decode_latents(pair.decoder, latents, device, task.sub(0.1, 1.0))
+    task.report(1.0, f"made {n} variation{'s' if n > 1 else ''}")
     return images
 

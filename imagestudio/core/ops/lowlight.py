@@ -11,7 +11,7 @@ import numpy as np
 from imagestudio.core.image import Image
 from imagestudio.core.ops._common import SameSizeParams, resolve_model, same_size_model_op
 from imagestudio.core.ops.lowlight_curve import CURVE_KINDS, apply_curve_model
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import NO_TASK, Task
 
 
 @dataclass
@@ -22,14 +22,13 @@ class LowlightParams(SameSizeParams):
 def lowlight(
     image: Image,
     params: LowlightParams,
-    progress: Progress | None = None,
-    cancel: CancelToken | None = None,
+    task: Task = NO_TASK,
 ) -> Image:
     card = resolve_model(params.model, "lowlight", 1)
     if card.output_kind not in CURVE_KINDS or params.strength <= 0.0:
-        return same_size_model_op("lowlight", image, params, progress, cancel)
+        return same_size_model_op("lowlight", image, params, task)
     alpha = None if image.alpha is None else image.alpha.copy()
-    rgb = apply_curve_model(card, image.rgb, params.device, progress, cancel)
+    rgb = apply_curve_model(card, image.rgb, params.device, task)
     if params.strength < 1.0:
         rgb *= np.float32(params.strength)
         rgb += np.float32(1.0 - params.strength) * image.rgb

@@ -16,7 +16,7 @@ from PIL import Image as PILImage
 from imagestudio.core.errors import ModelError
 from imagestudio.core.models import ModelCard
 from imagestudio.core.models_ran import record_session_run
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import NO_TASK, Task
 from imagestudio.core.runtime import get_session
 
 NET_SIDE = 512  # the network judges exposure on a copy this size: global context, a fraction of a second
@@ -56,8 +56,7 @@ def curve_alphas(card: ModelCard, rgb: np.ndarray, device: str = "auto") -> np.n
     return np.clip(alphas[0], -1.0, 1.0)
 
 
-def apply_curve_model(card: ModelCard, rgb: np.ndarray, device: str = "auto", progress: Progress | None = None,
-                      cancel: CancelToken | None = None) -> np.ndarray:
+def apply_curve_model(card: ModelCard, rgb: np.ndarray, device: str = "auto", task: Task = NO_TASK) -> np.ndarray:
     """The brightened photo, float32 (H, W, 3) in [0, 1]."""
     height, width = rgb.shape[:2]
     maps = curve_alphas(card, rgb, device)
@@ -72,14 +71,12 @@ def apply_curve_model(card: ModelCard, rgb: np.ndarray, device: str = "auto", pr
         lifted = luma.copy()
     steps = alphas.shape[0]
     for k in range(steps):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
+        task.check()
         a = _upsample(alphas[k], width, height)[..., None]  # once per step, for both branches
         out += a * out * (1.0 - out)  # monotone in [0, 1] for |α| ≤ 1
         if gain_curve:
             lifted += a * lifted * (1.0 - lifted)
-        if progress is not None:
-            progress((k + 1) / steps, f"tone curve step {k + 1} of {steps}")
+        task.report((k + 1) / steps, f"tone curve step {k + 1} of {steps}")
     if not gain_curve:
         return np.clip(out, 0.0, 1.0, out=out)
     lifted /= np.maximum(luma, np.float32(1 / 255))

@@ -15,9 +15,8 @@ from imagestudio.core.ops._common import (
     check_model_name,
     resize_alpha,
     resolve_model,
-    sub_progress,
 )
-from imagestudio.core.progress import CancelToken, Progress
+from imagestudio.core.progress import NO_TASK, Task
 from imagestudio.core.tiling import run_model_tiled
 
 SCALES = (2, 4)
@@ -43,8 +42,7 @@ class UpscaleParams(OpParams):
 def upscale(
     image: Image,
     params: UpscaleParams,
-    progress: Progress | None = None,
-    cancel: CancelToken | None = None,
+    task: Task = NO_TASK,
 ) -> Image:
     card = resolve_model(params.model, "upscale", params.scale)
     rgb = run_model_tiled(
@@ -52,12 +50,10 @@ def upscale(
         image.rgb,
         device=params.device,
         tile=params.tile,
-        progress=sub_progress(progress, 0.0, 0.95),
-        cancel=cancel,
+        task=task.sub(0.0, 0.95),
     )
     np.clip(rgb, 0.0, 1.0, out=rgb)
     height, width = rgb.shape[:2]
     alpha = None if image.alpha is None else resize_alpha(image.alpha, width, height)
-    if progress is not None:
-        progress(1.0, f"upscaled ×{params.scale} to {width}×{height}")
+    task.report(1.0, f"upscaled ×{params.scale} to {width}×{height}")
     return image.with_pixels(rgb, alpha)

@@ -31,7 +31,7 @@ from imagestudio.core.batch import (
     plan_batch,
 )
 from imagestudio.core.batch.cluster import ClusterOptions, ClusterRunner
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 
@@ -40,17 +40,17 @@ TASK = "imagestudio-batch-file"  # the Ray task's name: its workers are titled r
 
 
 def cluster_run(plan, **kwargs) -> tuple[BatchReport, ClusterRunner]:
-    token = kwargs.pop("cancel", None) or CancelToken()
+    task = kwargs.pop("task", None) or Task()
     expired = threading.Event()
 
     def expire() -> None:
         expired.set()
-        token.cancel()
+        task.cancel()
 
     timer = threading.Timer(RUN_DEADLINE_S, expire)
     timer.start()
     try:
-        runner = ClusterRunner(plan, ClusterOptions("auto"), cancel=token, **kwargs)
+        runner = ClusterRunner(plan, ClusterOptions("auto"), task=task, **kwargs)
         report = runner.run()
     finally:
         timer.cancel()

@@ -28,7 +28,7 @@ from imagestudio.core.batch import (
     run_batch,
 )
 from imagestudio.core.errors import ModelNotFoundError
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 
 @pytest.fixture
@@ -90,15 +90,15 @@ def test_changed_input_or_pipeline_is_redone(tree: Path, bundled_upscalers) -> N
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(tree: Path, bundled_upscalers) -> None:
-    cancel = CancelToken()
+    task = Task()
     finished: list[str] = []
 
     def on_result(result) -> None:
         if result.status == DONE:
             finished.append(result.input)
-            cancel.cancel()  # stop after the first written file
+            task.cancel()  # stop after the first written file
 
-    first = BatchRunner(plan_batch(spec_for(tree)), on_result=on_result, cancel=cancel).run()
+    first = BatchRunner(plan_batch(spec_for(tree)), on_result=on_result, task=task).run()
     assert first.cancelled and len(first.done) == 1
     assert first.with_status(CANCELLED), "the files not started are listed"
     manifest = Manifest(tree.parent / "out")
@@ -161,11 +161,11 @@ def test_pause_holds_the_run_and_resume_finishes_it(tmp_path: Path, models, mode
 def test_cancel_while_paused_stops_at_once(tmp_path: Path, bundled_upscalers) -> None:
     for index in range(3):
         write_photo(tmp_path / "in" / f"p{index}.png", seed=index)
-    cancel = CancelToken()
+    task = Task()
     runner = BatchRunner(plan_batch(BatchSpec(tmp_path / "in", tmp_path / "out", load_pipeline("upscale-x2"))),
-                         cancel=cancel)
+                         task=task)
     runner.pause()
-    threading.Timer(0.3, cancel.cancel).start()
+    threading.Timer(0.3, task.cancel).start()
     report = runner.run()
     assert report.cancelled and len(report.with_status(CANCELLED)) == 3
     assert not [p for p in (tmp_path / "out").iterdir() if p.suffix == ".png"]
@@ -196,9 +196,9 @@ def test_the_output_template_cannot_overwrite_an_input(tmp_path: Path, bundled_u
 def test_cancel_mid_run_never_deadlocks(tmp_path: Path, bundled_upscalers, queue_size: int) -> None:
     for index in range(8):
         write_photo(tmp_path / "in" / f"p{index}.png", seed=index)
-    cancel = CancelToken()
+    task = Task()
     runner = BatchRunner(plan_batch(BatchSpec(tmp_path / "in", tmp_path / "out", load_pipeline("upscale-x2"))),
-                         on_result=lambda result: cancel.cancel(), cancel=cancel, queue_size=queue_size)
+                         on_result=lambda result: task.cancel(), task=task, queue_size=queue_size)
     reports = []
     thread = threading.Thread(target=lambda: reports.append(runner.run()))
     thread.start()

@@ -4,6 +4,7 @@ import numpy as np
 import onnx_models
 import pytest
 
+from imagestudio.core.progress import Task
 from imagestudio.core.errors import PipelineError
 from imagestudio.core.image import image_from_array
 from imagestudio.core.ops import EnhanceParams, enhance
@@ -99,7 +100,7 @@ def enhance_models(models, model_dirs, bundled_upscalers):
 def test_clean_well_exposed_photo_is_only_upscaled(enhance_models):
     rgb = _smooth(64, 80)
     progress: list[float] = []
-    result = enhance(image_from_array(rgb), EnhanceParams(scale=2), lambda f, m: progress.append(f))
+    result = enhance(image_from_array(rgb), EnhanceParams(scale=2), Task(lambda f, m: progress.append(f)))
     np.testing.assert_allclose(result.rgb, np.repeat(np.repeat(rgb, 2, 0), 2, 1), atol=1e-6)
     assert progress == sorted(progress) and progress[-1] == 1.0
 
@@ -107,7 +108,7 @@ def test_clean_well_exposed_photo_is_only_upscaled(enhance_models):
 def test_dark_noisy_photo_is_brightened_denoised_and_upscaled(enhance_models):
     rgb = _noisy(_smooth(128, 128, level=0.1) * 0.8, 6)
     messages: list[str] = []
-    result = enhance(image_from_array(rgb), EnhanceParams(scale=4), lambda f, m: messages.append(m))
+    result = enhance(image_from_array(rgb), EnhanceParams(scale=4), Task(lambda f, m: messages.append(m)))
     assert result.rgb.shape == (512, 512, 3)
     assert result.rgb.mean() > rgb.mean() * 1.5
     assert {m.split(":")[0] for m in messages} >= {"Low-light", "Denoise", "Upscale ×4"}

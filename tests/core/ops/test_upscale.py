@@ -7,7 +7,7 @@ import pytest
 from imagestudio.core.errors import Cancelled, ModelError, ModelNotFoundError, PipelineError
 from imagestudio.core.image import image_from_array, load_image
 from imagestudio.core.ops import UpscaleParams, upscale
-from imagestudio.core.progress import CancelToken
+from imagestudio.core.progress import Task
 
 
 def _nearest(array: np.ndarray, scale: int) -> np.ndarray:
@@ -74,7 +74,7 @@ def test_params_are_validated():
 
 def test_cancel_stops_the_upscale(bundled_upscalers, make_photo):
     image = load_image(make_photo(width=200, height=200))
-    token = CancelToken()
-    token.cancel()
+    task = Task()
+    task.cancel()
     with pytest.raises(Cancelled):
-        upscale(image, UpscaleParams(scale=2, tile=64), cancel=token)
+        upscale(image, UpscaleParams(scale=2, tile=64), task)
