@@ -138,7 +138,9 @@ class ProgressPanel(QWidget):
         self.hide()
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(self.WIDTH, super().sizeHint().height())
+        # Wider by the Pause button while it shows, so the step's text keeps its room; constant for a given job.
+        extra = self.pause_button.sizeHint().width() + 6 if self.pause_button.isVisibleTo(self) else 0
+        return QSize(self.WIDTH + extra, super().sizeHint().height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         fixed = self.bar.width() + self.timing.width() + self.cancel_button.sizeHint().width()
@@ -157,7 +159,9 @@ class ProgressPanel(QWidget):
         self.pause_button.setText("Pause")
         self.pause_button.blockSignals(False)
         self.pause_button.setEnabled(cancellable)
-        self.pause_button.setVisible(pausable)
+        if self.pause_button.isVisibleTo(self) != pausable:
+            self.pause_button.setVisible(pausable)
+            self.updateGeometry()  # the size hint follows the button
         self.bar.setValue(0)
         self.bar.setFormat("0 %")
         self.cancel_button.setEnabled(cancellable)

@@ -165,6 +165,9 @@ def test_a_real_edit_pauses_between_tiles_and_resumes_to_the_end(qtbot, window, 
     progress = window.status.progress
     qtbot.waitUntil(lambda: progress.bar.value() > 0, timeout=30_000)
     assert progress.pause_button.isVisible(), "an edit can pause"
+    qtbot.wait(50)  # the status bar lays the wider panel out
+    assert progress.message.width() >= progress.fontMetrics().horizontalAdvance("Denoise: tile 30 of 35"), \
+        "the Pause button must not squeeze the step's text"
     progress.pause_button.click()
     qtbot.wait(1000)  # the tile that was running finishes; then the worker waits at its next check
     held = progress.bar.value()
