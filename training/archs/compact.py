@@ -6,6 +6,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from training.registry import ARCHS
+
 
 def _body(in_ch: int, feat: int, convs: int) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Conv2d(in_ch, feat, 3, padding=1), nn.PReLU(feat)]
@@ -14,6 +16,7 @@ def _body(in_ch: int, feat: int, convs: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+@ARCHS.register("compact-sr")
 class CompactSR(nn.Module):
     """Super-resolution: conv body, pixel shuffle, plus the nearest-upsampled input so it learns only the detail.
 
@@ -52,6 +55,7 @@ class CompactSR(nn.Module):
         return out
 
 
+@ARCHS.register("residual-cnn")
 class ResidualCNN(nn.Module):
     """Image-to-image at the same size (denoise, low-light): predicts a correction added to the input."""
 

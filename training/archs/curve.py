@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from training.registry import ARCHS
+
 CURVE_STEPS = 8
 
 
@@ -26,6 +28,7 @@ def apply_curve(x: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
     return x
 
 
+@ARCHS.register("curve")
 class CurveNet(nn.Module):
     """Seven 3×3 convolutions (dilated for context) plus a global-brightness branch; tanh α maps at input size."""
 
@@ -60,6 +63,7 @@ MAX_GAIN_LOG = math.log(8.0)  # the gain map spans ×1/8 … ×8
 LUMA = (0.299, 0.587, 0.114)
 
 
+@ARCHS.register("gain-curve")
 class GainCurveNet(CurveNet):
     """CurveNet with two more maps: an exposure gain and a colour mix (the "gain-curve" output kind).
 

@@ -14,7 +14,10 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from training.registry import ARCHS
 
+
+@ARCHS.register("dcgan-generator")
 class DCGANGenerator(nn.Module):
     """z (N, latent) -> image (N, 3, R, R) in [0, 1]; R = 4·2^ups, channels halve at each step from feat·2^(ups-1)."""
 
@@ -49,6 +52,7 @@ class DCGANGenerator(nn.Module):
         return self.net(z[:, :, None, None]) * 0.5 + 0.5
 
 
+@ARCHS.register("dcgan-discriminator")
 class DCGANDiscriminator(nn.Module):
     """image (N, 3, R, R) in [0, 1] -> one logit per image."""
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from training.registry import ARCHS
+
 
 class ResBlock(nn.Module):
     def __init__(self, channels: int) -> None:
@@ -25,6 +27,7 @@ def _blocks(channels: int, count: int) -> nn.Sequential:
     return nn.Sequential(*[ResBlock(channels) for _ in range(count)])
 
 
+@ARCHS.register("unshuffle-unet")
 class UnshuffleUNet(nn.Module):
     tile_multiple = 8
     receptive_radius = 80  # effective context; the theoretical field (~170 px) is wider but its edges weigh little

@@ -6,7 +6,10 @@ import torch
 from torch import nn
 from torch.nn.utils import spectral_norm
 
+from training.registry import ARCHS
 
+
+@ARCHS.register("patch-discriminator")
 class PatchDiscriminator(nn.Module):
     """Strided 3×3/4×4 convs, LeakyReLU; outputs one logit per patch region (no global pooling)."""
 
@@ -26,6 +29,7 @@ class PatchDiscriminator(nn.Module):
         return self.net(x * 2 - 1)
 
 
+@ARCHS.register("unet-discriminator")
 class UNetDiscriminator(nn.Module):
     """Real-ESRGAN's U-Net discriminator with spectral norm, in small: a per-pixel realness map, so it judges local
     texture and global structure at once (three downsamplings, skip connections, upsampling back)."""

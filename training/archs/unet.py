@@ -9,11 +9,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from training.registry import ARCHS
+
 
 def _conv(cin: int, cout: int) -> list[nn.Module]:
     return [nn.Conv2d(cin, cout, 3, padding=1), nn.PReLU(cout)]
 
 
+@ARCHS.register("residual-unet")
 class ResidualUNet(nn.Module):
     def __init__(self, feat: int = 32) -> None:
         super().__init__()

@@ -11,6 +11,8 @@ import math
 import torch
 from torch import nn
 
+from training.registry import ARCHS
+
 
 def _stages(resolution: int) -> int:
     stages = int(math.log2(resolution // 4))
@@ -58,6 +60,7 @@ class VAEDecoder(nn.Module):
         return self.net(self.head(z).view(-1, self.ch, 4, 4))
 
 
+@ARCHS.register("conv-vae")
 class ConvVAE(nn.Module):
     def __init__(self, latent: int = 64, feat: int = 32, resolution: int = 64) -> None:
         super().__init__()
