@@ -6,28 +6,19 @@ Every task takes `--dry-run` (a few iterations on tiny generated data, no checkp
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 import torch
 
 from training.config import dry_run_config, load_config
-
-TASKS = {
-    "upscale": "training.tasks.upscale",
-    "denoise": "training.tasks.denoise",
-    "lowlight": "training.tasks.lowlight",
-    "upscale-gan": "training.tasks.upscale_gan",
-    "upscale-real": "training.tasks.upscale_real",
-    "gan": "training.tasks.gan",
-    "vae": "training.tasks.vae",
-}
+from training.loop import train
+from training.registry import TASKS, UnknownNameError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for task in TASKS:
+    for task in TASKS.names():
         p = sub.add_parser(task, help=f"train a {task} model")
         p.add_argument("--config", required=True, help="TOML file (path, or a name in training/configs/)")
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
@@ -43,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
 
     config = load_config(args.config, args.set)
     torch.set_num_threads(int(config.get("train", {}).get("threads", torch.get_num_threads())))
-    if args.command == "export" and config.get("task") in ("gan", "vae"):
+    try:
+        task = TASKS.get(str(config.get("task")))
+    except UnknownNameError as exc:
+        parser.error(f"{args.config}: {exc}")
+    if args.command == "export" and task.export_kind != "image":
         from training.export_generative import export_from_config as export_generative
 
         paths = export_generative(config, args.checkpoint, args.out, measure=not args.no_bench)
@@ -59,8 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.config} is a {config.get('task')!r} config, not {args.command!r}")
     if args.dry_run:
         config = dry_run_config(config)
-    module = importlib.import_module(TASKS[args.command])
-    module.train(config, resume=not args.fresh)
+    train(config, resume=not args.fresh)
     return 0
 
 

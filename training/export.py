@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import time
 from pathlib import Path
@@ -16,20 +15,12 @@ from torch import nn
 from imagestudio.core.card_values import PRECISION_LOSS_KEY
 from training.data.sources import describe_sources, ship_copyright_files
 from training.loop import RUNS_DIR, load_checkpoint
+from training.registry import TASKS
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
 OPSET = 18
 PARITY_TOLERANCE = 1e-4
 WEIGHTS_LICENCE = "MIT (weights trained by the ImageStudio project)"
-
-_TASK_MODULES = {
-    "upscale": "training.tasks.upscale",
-    "denoise": "training.tasks.denoise",
-    "lowlight": "training.tasks.lowlight",
-    "upscale-gan": "training.tasks.upscale_gan",
-    "upscale-real": "training.tasks.upscale_real",
-}
-_APP_TASK = {"upscale-gan": "upscale", "upscale-real": "upscale"}  # the app sees a GAN upscaler as just another upscaler
 
 
 def export_onnx(model: nn.Module, path: Path, example: torch.Tensor, metadata: dict[str, str],
@@ -145,13 +136,14 @@ def write_card_markdown(path: Path, metadata: dict[str, str]) -> Path:
 
 
 def export_from_config(config: dict, checkpoint: str | None, out: str | None, measure: bool = True) -> Path:
-    task = config["task"]
-    module = importlib.import_module(_TASK_MODULES[task])
-    model = module.build_model(config)
+    task = TASKS.get(config["task"])
+    if task.export_kind != "image":
+        raise ValueError(f"a {config['task']!r} config exports with training/export_generative.py")
+    model = task.build_model(config)
     ckpt = Path(checkpoint) if checkpoint else RUNS_DIR / config["name"] / "last.pt"
     step = load_checkpoint(ckpt, {"net": model})
     model.eval()
-    app_task = _APP_TASK.get(task, task)
+    (app_task,) = task.card_tasks  # the app sees a GAN upscaler as just another upscaler
     scale = int(getattr(model, "scale", 1))
     card = config.get("card", {})
     metadata = {

@@ -9,7 +9,6 @@ images (N, 3, R, R) in [0, 1] at exactly the card's resolution and gives (mu, lo
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 import time
 from pathlib import Path
@@ -24,9 +23,8 @@ from training.data.emoji import FACE_SUBGROUPS, LICENCE, describe_emoji_source
 from training.export import (MODELS_DIR, OPSET, WEIGHTS_LICENCE, check_parity, write_card_markdown,
                              write_metadata)
 from training.loop import RUNS_DIR, load_checkpoint
+from training.registry import TASKS
 
-TASKS = ("gan", "vae")
-_TASK_MODULES = {"gan": "training.tasks.gan", "vae": "training.tasks.vae"}
 LATENT_RANGE = "-inf,inf"  # z is unbounded: standard normal, see latent_distribution
 _HALF_MIN_SIZE = 1024  # weights smaller than this stay float32: no saving worth a Cast node
 WEIGHTS_STORAGE = "float16 weights, computed in float32"
@@ -189,14 +187,16 @@ def _finish(path: Path, metadata: dict[str, str], metrics: dict) -> Path:
 
 
 def export_gan(config: dict, checkpoint: Path, out: Path | None, measure: bool) -> list[Path]:
-    module = importlib.import_module(_TASK_MODULES["gan"])
-    generator = module.build_model(config)
+    task = TASKS.get(config["task"])
+    (card_task,) = task.card_tasks
+    generator = task.build_model(config)
     step = load_checkpoint(checkpoint, {"net": generator})
     generator = fuse_batchnorm(generator.eval())
     round_weights_to_half(generator)
     latent, resolution = generator.latent, generator.resolution
     metadata = base_metadata(config, step, generator.describe(), sum(p.numel() for p in generator.parameters()))
-    metadata.update(task="generate", input_range=LATENT_RANGE, output_range="0,1")
+    metadata.update({"task": card_task, "input_range": LATENT_RANGE,
+                     "output_range": "0,1"})
     path = out or MODELS_DIR / f"{config['name']}.onnx"
     export_graph(generator, path, torch.randn(2, latent), "z", ["image"], metadata)
     metrics: dict = {"parity_max_abs": float(f"{check_parity(generator, path, latent_inputs(latent)):.3g}")}
@@ -205,7 +205,7 @@ def export_gan(config: dict, checkpoint: Path, out: Path | None, measure: bool) 
 
         metrics.update(measure_models(gan=path)["gan"])
     _finish(path, metadata, metrics)
-    validate_in_app(path, "generate", latent, resolution)
+    validate_in_app(path, card_task, latent, resolution)
     print(json.dumps(metrics, indent=1))
     return [path]
 
@@ -223,8 +223,9 @@ class _Encoder(nn.Module):
 
 def export_vae(config: dict, checkpoint: Path, out: Path | None, measure: bool) -> list[Path]:
     """Two files: <name>-encoder.onnx and <name>-decoder.onnx (out, when given, names the encoder)."""
-    module = importlib.import_module(_TASK_MODULES["vae"])
-    vae = module.build_model(config)
+    task = TASKS.get(config["task"])
+    enc_task, dec_task = task.card_tasks
+    vae = task.build_model(config)
     step = load_checkpoint(checkpoint, {"net": vae})
     vae.eval()
     round_weights_to_half(vae)
@@ -238,13 +239,15 @@ def export_vae(config: dict, checkpoint: Path, out: Path | None, measure: bool) 
     card = config.get("card", {})
     enc_meta = base_metadata(config, step, vae.describe() + ".encoder",
                              sum(p.numel() for p in vae.encoder.parameters()))
-    enc_meta.update(name=f"{name}-encoder", title=f"{card.get('title', name)}: encoder", task="encode",
-                    input_range="0,1", output_range=LATENT_RANGE, pair=f"{name}-decoder",
-                    outputs="mu (N, latent), logvar (N, latent): the Gaussian posterior q(z|image)")
+    enc_meta.update({"name": f"{name}-encoder", "title": f"{card.get('title', name)}: encoder",
+                     "task": enc_task, "input_range": "0,1", "output_range": LATENT_RANGE,
+                     "pair": f"{name}-decoder",
+                     "outputs": "mu (N, latent), logvar (N, latent): the Gaussian posterior q(z|image)"})
     dec_meta = base_metadata(config, step, vae.describe() + ".decoder",
                              sum(p.numel() for p in vae.decoder.parameters()))
-    dec_meta.update(name=f"{name}-decoder", title=f"{card.get('title', name)}: decoder", task="decode",
-                    input_range=LATENT_RANGE, output_range="0,1", pair=f"{name}-encoder")
+    dec_meta.update({"name": f"{name}-decoder", "title": f"{card.get('title', name)}: decoder",
+                     "task": dec_task, "input_range": LATENT_RANGE, "output_range": "0,1",
+                     "pair": f"{name}-encoder"})
     export_graph(encoder, enc_path, torch.rand(2, 3, resolution, resolution), "image", ["mu", "logvar"], enc_meta)
     export_graph(vae.decoder, dec_path, torch.randn(2, latent), "z", ["image"], dec_meta)
     enc_metrics: dict = {"parity_max_abs": float(f"{check_parity(encoder, enc_path, image_inputs(resolution)):.3g}")}
@@ -257,14 +260,16 @@ def export_vae(config: dict, checkpoint: Path, out: Path | None, measure: bool) 
         enc_metrics.update({k: v for k, v in measured["vae"].items() if k.startswith(("recon", "floor"))})
     _finish(enc_path, enc_meta, enc_metrics)
     _finish(dec_path, dec_meta, dec_metrics)
-    validate_in_app(enc_path, "encode", latent, resolution)
-    validate_in_app(dec_path, "decode", latent, resolution)
+    validate_in_app(enc_path, enc_task, latent, resolution)
+    validate_in_app(dec_path, dec_task, latent, resolution)
     print(json.dumps({"encoder": enc_metrics, "decoder": dec_metrics}, indent=1))
     return [enc_path, dec_path]
 
 
 def export_from_config(config: dict, checkpoint: str | None, out: str | None, measure: bool = True) -> list[Path]:
-    task = config["task"]
+    kind = TASKS.get(config["task"]).export_kind
+    if kind not in ("gan", "vae"):
+        raise ValueError(f"a {config['task']!r} config exports with training/export.py")
     ckpt = Path(checkpoint) if checkpoint else RUNS_DIR / config["name"] / "last.pt"
-    exporter = export_gan if task == "gan" else export_vae
+    exporter = export_gan if kind == "gan" else export_vae
     return exporter(config, ckpt, Path(out) if out else None, measure)

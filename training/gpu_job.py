@@ -24,9 +24,9 @@ from pathlib import Path
 
 import torch
 
+from training import loop
 from training.config import dry_run_config, load_config
 from training.pack_patches import DEFAULT_OUT as DEFAULT_PATCHES
-from training.tasks import upscale_real
 
 JOBS = (("upscale-x4-real.toml", 5 / 8), ("upscale-x2-real.toml", 3 / 8))
 GPU_BATCH = {4: 64, 2: 96}
@@ -48,7 +48,7 @@ def run(out: Path, minutes: float, patches: Path, dry_run: bool) -> list[dict]:
             config = dry_run_config(config)
             config["run_dir"] = str(out / f"run-{config['name']}")
         started = time.time()
-        upscale_real.train(config, resume=False)
+        loop.train(config, resume=False)
         last = Path(config["run_dir"]) / "last.pt"
         shutil.copy(last, out / f"{config['name']}.pt")
         steps = int(torch.load(last, map_location="cpu", weights_only=True)["step"])

@@ -1,4 +1,8 @@
-"""A short, readable training loop: progress with it/s, loss and ETA; checkpoints; resume after interruption."""
+"""The one training loop (`run`) and its parts: progress with it/s, loss and ETA; checkpoints; resume after
+interruption; the cosine schedule by iterations or wall-clock time; bf16 where the CPU has it.
+
+What differs between tasks (networks, batches, the step itself, validation, EMA) is the task's hooks
+(`training/tasks/base.py`)."""
 
 from __future__ import annotations
 
@@ -6,11 +10,16 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+from training.registry import TASKS
+
+if TYPE_CHECKING:
+    from training.tasks.base import TrainTask
 
 RUNS_DIR = Path(__file__).resolve().parents[1] / "runs"
 
@@ -153,59 +162,56 @@ def run_dir_for(config: dict) -> Path | None:
     return path
 
 
-def train_supervised(config: dict, model: nn.Module, make_batch: Callable[[int], tuple[torch.Tensor, torch.Tensor]],
-                     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                     validate: Callable[[nn.Module], dict[str, float]] | None = None,
-                     resume: bool = True, state_module: nn.Module | None = None) -> nn.Module:
-    """Adam + cosine schedule; checkpoint every `ckpt_every` iterations to runs/<name>/last.pt.
+def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        for e, p in zip(ema.parameters(), model.parameters(), strict=True):
+            e.lerp_(p, 1.0 - decay)
 
-    `state_module`: the part of `model` that is checkpointed and exported, when `model` wraps it for training."""
-    saved = state_module if state_module is not None else model
-    train = config["train"]
-    torch.manual_seed(int(train.get("seed", 0)))
-    total = int(train["iters"])
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(train["lr"]), betas=(0.9, 0.99))
+
+def run(task: TrainTask, resume: bool = True) -> nn.Module:
+    """Trains `task` until its schedule is done; checkpoints every `train.ckpt_every` steps to
+    runs/<name>/<task.checkpoint_name> (and `last.pt`) and resumes from there; `train.snapshot_every` keeps the
+    shipped network of every so many steps. Returns the network export reads."""
+    config, train = task.config, task.train_cfg
+    task.setup()
     run_dir = run_dir_for(config)
-    checkpoint = run_dir / "last.pt" if run_dir else None
-    start = resume_step(checkpoint, {"net": saved}, {"net": optimizer}, resume)
-    if not start and config.get("init_from") and not train.get("dry_run"):
-        copied = init_from_run(saved, config["init_from"])
-        print(f"initialised {copied} tensors from run {config['init_from']}", file=sys.stderr)
-    if not start and config.get("init_from_onnx") and not train.get("dry_run"):
-        copied = init_from_onnx(saved, config["init_from_onnx"])
-        print(f"initialised {copied} tensors from the shipped {config['init_from_onnx']}", file=sys.stderr)
+    checkpoint = run_dir / task.checkpoint_name if run_dir else None
+    start = resume_step(checkpoint, task.modules, task.optimizers, resume)
+    if not start and not train.get("dry_run"):
+        task.initialise()
+        if task.ema is not None and task.ema_source is not None:
+            task.ema.load_state_dict(task.ema_source.state_dict())
+    task.prepare(start)
     schedule = Schedule(train, float(checkpoint_extra(checkpoint).get("elapsed", 0.0)) if start else 0.0)
-    bf16 = use_bf16(train)
-    print(f"precision: {'bf16 autocast' if bf16 else 'fp32'}, channels_last, {torch.get_num_threads()} threads",
-          file=sys.stderr)
-    model.to(memory_format=torch.channels_last)
-    log = ProgressLog(total, start, run_dir / "log.jsonl" if run_dir else None)
-    model.train()
+    log = ProgressLog(schedule.total, start, run_dir / "log.jsonl" if run_dir else None)
+    log_every, ckpt_every = int(train.get("log_every", task.log_every)), int(train.get("ckpt_every", task.ckpt_every))
+    val_every, snapshot_every = int(train.get("val_every", 0)), int(train.get("snapshot_every", 0))
     step = start
     while not schedule.done(step):
-        lr = schedule_lr(schedule.fraction(step), float(train["lr"]), float(train.get("min_lr", 1e-6)), step)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        inputs, targets = make_batch(int(train["batch"]))
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            outputs = model(inputs.contiguous(memory_format=torch.channels_last))
-        loss = loss_fn(outputs.float(), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        extra: dict[str, float] = {"lr": lr}
-        val_every = int(train.get("val_every", 0))
-        last = schedule.done(step + 1)
-        if validate is not None and val_every and ((step + 1) % val_every == 0 or last):
-            model.eval()
+        rates = task.learning_rates(step, schedule)
+        for name, lr in rates.items():
+            for group in task.optimizers[name].param_groups:
+                group["lr"] = lr
+        losses = task.step(step, task.make_batch(int(train["batch"])))
+        if task.ema is not None and task.ema_source is not None:
+            ema_update(task.ema, task.ema_source, task.ema_decay(step))
+        done, last = step + 1, schedule.done(step + 1)
+        extra = task.log_extra(step, rates)
+        if val_every and (done % val_every == 0 or last):
             with torch.no_grad():
-                extra.update(validate(model))
-            model.train()
-        log.update(step, {"loss": float(loss.detach())}, int(train.get("log_every", 100)), **extra)
-        if checkpoint is not None and ((step + 1) % int(train.get("ckpt_every", 500)) == 0 or last):
-            save_checkpoint(checkpoint, step + 1, {"net": saved}, {"net": optimizer},
-                            {"elapsed": schedule.elapsed()})
+                extra.update(task.validate())
+        log.update(step, losses, log_every, **extra)
+        if checkpoint is not None and (done % ckpt_every == 0 or last):
+            task.before_checkpoint(done)
+            save_checkpoint(checkpoint, done, task.modules, task.optimizers, {"elapsed": schedule.elapsed()})
+            task.after_checkpoint(checkpoint.parent, done)
+        if run_dir is not None and snapshot_every and done % snapshot_every == 0:
+            # Kept so a run (a GAN) can be inspected along the way and its best-looking step shipped.
+            save_checkpoint(run_dir / f"snapshot-{done:06d}.pt", done, {"net": task.exported()}, {})
         step += 1
-    model.to(memory_format=torch.contiguous_format)
-    model.eval()
-    return model
+    return task.finish()
+
+
+def train(config: dict, resume: bool = True) -> nn.Module:
+    """`python -m training <task>`: the config's task, trained by the loop."""
+    return run(TASKS.get(config["task"])(config), resume)

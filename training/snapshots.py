@@ -28,7 +28,7 @@ from training.data.degrade import bicubic_down, realistic_down, to_tensor_batch
 from training.evaluate import detail_energy
 from training.loop import RUNS_DIR
 from training.tasks.common import photo_pools
-from training.tasks.upscale_gan import build_model
+from training.tasks import build_model
 
 CROP = 128  # HR crop side
 

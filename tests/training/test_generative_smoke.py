@@ -20,6 +20,7 @@ from training.data.emoji import EmojiEntry, parse_emoji_test, split_holdout, syn
 from training.eval_generative import fid, kid, measure_models, nearest, reference  # noqa: E402
 from training.export_generative import (check_parity, export_from_config, fuse_batchnorm,  # noqa: E402
                                         latent_inputs, round_weights_to_half)
+from training.loop import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,16 +34,14 @@ def _dry(config_name: str, tmp_path: Path) -> dict:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Both models smoke-trained and exported once for the tests below."""
-    from training.tasks import gan, vae
-
     tmp = tmp_path_factory.mktemp("generative")
     paths: dict[str, Path] = {}
     gan_config = _dry("generate-gan.toml", tmp / "gan")
-    gan.train(gan_config, resume=False)
+    train(gan_config, resume=False)
     (paths["gan"],) = export_from_config(gan_config, str(tmp / "gan" / "run" / "last.pt"),
                                          str(tmp / "generate-gan.onnx"), measure=False)
     vae_config = _dry("vae.toml", tmp / "vae")
-    vae.train(vae_config, resume=False)
+    train(vae_config, resume=False)
     paths["encoder"], paths["decoder"] = export_from_config(vae_config, str(tmp / "vae" / "run" / "last.pt"),
                                                             str(tmp / "vae-encoder.onnx"), measure=False)
     paths["checkpoints"] = tmp
@@ -51,8 +50,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_gan_trains_exports_and_loads_in_the_app(exported: dict[str, Path]) -> None:
     from imagestudio.core.models import find_model
-    from training.tasks.gan import build_model
     from training.loop import load_checkpoint
+    from training.tasks import build_model
 
     path = exported["gan"]
     meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
@@ -113,13 +112,11 @@ def test_batchnorm_folding_keeps_the_output() -> None:
 
 
 def test_gan_training_resumes_from_its_checkpoint(tmp_path: Path) -> None:
-    from training.tasks import gan
-
     config = _dry("generate-gan.toml", tmp_path)
-    gan.train(config, resume=False)
+    train(config, resume=False)
     assert torch.load(tmp_path / "run" / "gan.pt", weights_only=True)["step"] == 3
     config["train"]["iters"] = 5
-    gan.train(config, resume=True)
+    train(config, resume=True)
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [entry["step"] for entry in log] == [1, 2, 3, 4, 5]
     assert sorted(p.name for p in (tmp_path / "run").glob("samples-*.png")) == [

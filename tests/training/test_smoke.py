@@ -18,26 +18,24 @@ onnx = pytest.importorskip("onnx")
 
 from training.config import dry_run_config, load_config  # noqa: E402
 from training.export import check_parity, export_from_config, parity_inputs  # noqa: E402
+from training.loop import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
 IMAGE_TASKS = [
-    ("upscale-x4.toml", "training.tasks.upscale", "upscale", 4),
-    ("upscale-x2.toml", "training.tasks.upscale", "upscale", 2),
-    ("denoise.toml", "training.tasks.denoise", "denoise", 1),
-    ("lowlight.toml", "training.tasks.lowlight", "lowlight", 1),
-    ("upscale-x4-gan.toml", "training.tasks.upscale_gan", "upscale", 4),
+    ("upscale-x4.toml", "upscale", 4),
+    ("upscale-x2.toml", "upscale", 2),
+    ("denoise.toml", "denoise", 1),
+    ("lowlight.toml", "lowlight", 1),
+    ("upscale-x4-gan.toml", "upscale", 4),
 ]
 
 
-@pytest.mark.parametrize("config_name, module_name, app_task, scale", IMAGE_TASKS)
-def test_train_export_and_load_in_app(tmp_path: Path, config_name: str, module_name: str, app_task: str,
-                                      scale: int) -> None:
-    import importlib
-
+@pytest.mark.parametrize("config_name, app_task, scale", IMAGE_TASKS)
+def test_train_export_and_load_in_app(tmp_path: Path, config_name: str, app_task: str, scale: int) -> None:
     config = dry_run_config(load_config(config_name))
     config["run_dir"] = str(tmp_path / "run")
-    model = importlib.import_module(module_name).train(config, resume=False)
+    model = train(config, resume=False)
     checkpoint = tmp_path / "run" / "last.pt"
     assert checkpoint.is_file()
 
@@ -56,15 +54,13 @@ def test_train_export_and_load_in_app(tmp_path: Path, config_name: str, module_n
 
 
 def test_training_resumes_from_checkpoint(tmp_path: Path) -> None:
-    from training.tasks import lowlight
-
     config = dry_run_config(load_config("lowlight.toml"))
     config["run_dir"] = str(tmp_path)
-    lowlight.train(config, resume=False)
+    train(config, resume=False)
     first = torch.load(tmp_path / "last.pt", weights_only=True)
     assert first["step"] == 3
     config["train"]["iters"] = 5
-    lowlight.train(config, resume=True)
+    train(config, resume=True)
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [entry["step"] for entry in log] == [1, 2, 3, 4, 5]  # resumed at 4, not restarted at 1
 

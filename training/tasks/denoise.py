@@ -5,21 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
-from training.archs.denoise_unet import UnshuffleUNet
-from training.archs.unet import ResidualUNet
 from training.data.degrade import add_noise, camera_noise, jpeg, to_tensor_batch
-from training.losses import charbonnier
-from training.loop import train_supervised
+from training.registry import TASKS
 from training.tasks.common import fixed_validation, photo_pools, sampler
-
-
-def build_model(config: dict) -> nn.Module:
-    model = config["model"]
-    if model.get("arch", "residual-unet") == "unshuffle-unet":
-        return UnshuffleUNet(feat=int(model["feat"]), blocks=int(model.get("blocks", 2)))
-    return ResidualUNet(feat=int(model["feat"]))
+from training.tasks.supervised import MakeBatch, SupervisedTask, Validate
 
 
 def gaussian(patch: np.ndarray, rng: np.random.Generator, sigma: float, grey: bool = False) -> np.ndarray:
@@ -55,12 +45,15 @@ def sigma25_pairs(rng: np.random.Generator):
     return make_pair
 
 
-def train(config: dict, resume: bool = True) -> nn.Module:
-    model = build_model(config)
-    train_photos, val_photos = photo_pools(config)
-    patches = sampler(config, train_photos)
-    seed = int(config["train"].get("seed", 0))
-    validate = fixed_validation(val_photos, int(config["train"].get("val_patch", config["train"]["patch"])),
-                                sigma25_pairs(np.random.default_rng(seed + 1)))
-    make_pair = pair_maker(np.random.default_rng(seed))
-    return train_supervised(config, model, lambda n: make_pair(patches.batch(n)), charbonnier, validate, resume)
+@TASKS.register("denoise")
+class Denoise(SupervisedTask):
+    card_tasks = ("denoise",)
+    default_arch = "residual-unet"  # the first denoiser's; configs since name "unshuffle-unet"
+
+    def data(self) -> tuple[MakeBatch, Validate]:
+        train_photos, val_photos = photo_pools(self.config)
+        patches = sampler(self.config, train_photos)
+        validate = fixed_validation(val_photos, int(self.train_cfg.get("val_patch", self.train_cfg["patch"])),
+                                    sigma25_pairs(np.random.default_rng(self.seed + 1)))
+        make_pair = pair_maker(np.random.default_rng(self.seed))
+        return (lambda n: make_pair(patches.batch(n))), validate

@@ -10,25 +10,17 @@ re-measured for the averaged weights.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import torch
+from torch import nn
 from torch.nn import functional as F
 
-from training.archs.dcgan import DCGANDiscriminator, DCGANGenerator
 from training.data.emoji import emoji_pool
-from training.loop import ProgressLog, cosine_lr, resume_step, run_dir_for, save_checkpoint
-from training.tasks.generative import ImageBatches, ema_decay, ema_update, recalibrate_batchnorm, save_sheet
-
-
-def build_model(config: dict) -> DCGANGenerator:
-    m = config["model"]
-    return DCGANGenerator(latent=int(m["latent"]), feat=int(m["feat"]), resolution=int(m.get("resolution", 64)),
-                          refine=bool(m.get("refine", False)))
-
-
-def build_discriminator(config: dict) -> DCGANDiscriminator:
-    m = config["model"]
-    return DCGANDiscriminator(feat=int(m.get("d_feat", m["feat"])), resolution=int(m.get("resolution", 64)))
+from training.loop import Schedule, cosine_lr
+from training.registry import ARCHS, TASKS
+from training.tasks.base import TrainTask
+from training.tasks.generative import ImageBatches, ema_decay, recalibrate_batchnorm, save_sheet
 
 
 def translate(x: torch.Tensor, ratio: float, generator: torch.Generator) -> torch.Tensor:
@@ -54,62 +46,83 @@ def g_adversarial(fake: torch.Tensor, loss: str) -> torch.Tensor:
     return -fake.mean() if loss == "hinge" else F.softplus(-fake).mean()
 
 
-def train(config: dict, resume: bool = True) -> DCGANGenerator:
-    train_cfg = config["train"]
-    seed = int(train_cfg.get("seed", 0))
-    torch.manual_seed(seed)
-    generator, disc = build_model(config), build_discriminator(config)
-    ema = copy.deepcopy(generator)
-    betas = tuple(float(b) for b in train_cfg.get("betas", (0.5, 0.999)))
-    opt_g = torch.optim.Adam(generator.parameters(), lr=float(train_cfg["lr"]), betas=betas)
-    opt_d = torch.optim.Adam(disc.parameters(), lr=float(train_cfg["lr_d"]), betas=betas)
-    modules = {"net": ema, "train_g": generator, "d": disc}
-    optimizers = {"g": opt_g, "d": opt_d}
-    run_dir = run_dir_for(config)
-    checkpoint = run_dir / "gan.pt" if run_dir else None
-    start = resume_step(checkpoint, modules, optimizers, resume)
+@TASKS.register("gan")
+class EmojiGAN(TrainTask):
+    card_tasks = ("generate",)
+    default_arch = "dcgan-generator"
+    reserved_model_keys = ("d_arch", "d_feat")
+    export_kind = "gan"
+    checkpoint_name = "gan.pt"
 
-    train_set, _ = emoji_pool(config)
-    batches = ImageBatches(train_set.images, seed=seed + start)  # a resumed run does not replay the same batches
-    aug = torch.Generator().manual_seed(seed + 1 + start)
-    total, batch = int(train_cfg["iters"]), int(train_cfg["batch"])
-    loss_kind, shift = str(train_cfg.get("loss", "hinge")), float(train_cfg.get("translate", 0.125))
-    d_loss_fn = d_hinge if loss_kind == "hinge" else d_nonsaturating
-    fixed_z = torch.randn(64, generator.latent, generator=torch.Generator().manual_seed(1234))
-    log = ProgressLog(total, start, run_dir / "log.jsonl" if run_dir else None)
-    generator.train()
-    for step in range(start, total):
+    @staticmethod
+    def build_discriminator(config: dict) -> nn.Module:
+        m = config["model"]
+        return ARCHS.get(m.get("d_arch", "dcgan-discriminator"))(feat=int(m.get("d_feat", m["feat"])),
+                                                                 resolution=int(m.get("resolution", 64)))
+
+    def setup(self) -> None:
+        cfg = self.train_cfg
+        torch.manual_seed(self.seed)
+        self.generator, self.disc = self.build_model(self.config), self.build_discriminator(self.config)
+        self.ema, self.ema_source = copy.deepcopy(self.generator), self.generator
+        betas = tuple(float(b) for b in cfg.get("betas", (0.5, 0.999)))
+        opt_g = torch.optim.Adam(self.generator.parameters(), lr=float(cfg["lr"]), betas=betas)
+        opt_d = torch.optim.Adam(self.disc.parameters(), lr=float(cfg["lr_d"]), betas=betas)
+        self.modules = {"net": self.ema, "train_g": self.generator, "d": self.disc}
+        self.optimizers = {"g": opt_g, "d": opt_d}
+
+    def prepare(self, start: int) -> None:
+        train_set, _ = emoji_pool(self.config)
+        # A resumed run does not replay the same batches.
+        self.batches = ImageBatches(train_set.images, seed=self.seed + start)
+        self.aug = torch.Generator().manual_seed(self.seed + 1 + start)
+        self.loss_kind = str(self.train_cfg.get("loss", "hinge"))
+        self.shift = float(self.train_cfg.get("translate", 0.125))
+        self.d_loss_fn = d_hinge if self.loss_kind == "hinge" else d_nonsaturating
+        self.fixed_z = torch.randn(64, self.generator.latent, generator=torch.Generator().manual_seed(1234))
+        self.generator.train()
+
+    def learning_rates(self, step: int, schedule: Schedule) -> dict[str, float]:
+        total = schedule.total
         decay_start = int(total * 0.6)  # constant learning rates, then a cosine decay to 10% over the last 40%
-        for opt, key in ((opt_g, "lr"), (opt_d, "lr_d")):
-            base = float(train_cfg[key])
-            lr = base if step < decay_start else cosine_lr(step - decay_start, total - decay_start, base, base * 0.1,
-                                                           warmup=0)
-            for group in opt.param_groups:
-                group["lr"] = lr
-        real = batches.batch(batch)
-        fake = generator(torch.randn(batch, generator.latent))
+        rates = {}
+        for name, key in (("g", "lr"), ("d", "lr_d")):
+            base = float(self.train_cfg[key])
+            rates[name] = base if step < decay_start else cosine_lr(step - decay_start, total - decay_start, base,
+                                                                    base * 0.1, warmup=0)
+        return rates
+
+    def make_batch(self, size: int) -> torch.Tensor:
+        return self.batches.batch(size)
+
+    def step(self, step: int, real: torch.Tensor) -> dict[str, float]:
+        opt_g, opt_d, disc, shift, aug = self.optimizers["g"], self.optimizers["d"], self.disc, self.shift, self.aug
+        fake = self.generator(torch.randn(real.shape[0], self.generator.latent))
         d_real = disc(translate(real, shift, aug))
         d_fake = disc(translate(fake.detach(), shift, aug))
-        d_loss = d_loss_fn(d_real, d_fake)
+        d_loss = self.d_loss_fn(d_real, d_fake)
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
 
-        g_loss = g_adversarial(disc(translate(fake, shift, aug)), loss_kind)
+        g_loss = g_adversarial(disc(translate(fake, shift, aug)), self.loss_kind)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
-        ema_update(ema, generator, ema_decay(step, float(train_cfg.get("ema", 0.999))))
+        return {"d": float(d_loss.detach()), "g": float(g_loss.detach()),
+                "d_real": float(d_real.detach().mean()), "d_fake": float(d_fake.detach().mean())}
 
-        log.update(step, {"d": float(d_loss.detach()), "g": float(g_loss.detach()),
-                          "d_real": float(d_real.detach().mean()), "d_fake": float(d_fake.detach().mean())},
-                   int(train_cfg.get("log_every", 50)))
-        done = step + 1
-        if run_dir is not None and (done % int(train_cfg.get("ckpt_every", 250)) == 0 or done == total):
-            recalibrate_batchnorm(ema, ema.latent, seed=seed)
-            save_checkpoint(checkpoint, done, modules, optimizers)
-            save_checkpoint(run_dir / "last.pt", done, {"net": ema}, {})
-            with torch.no_grad():
-                save_sheet(run_dir / f"samples-{done:05d}.png", ema.eval()(fixed_z))
-    recalibrate_batchnorm(ema, ema.latent, seed=seed)
-    return ema.eval()
+    def ema_decay(self, step: int) -> float:
+        return ema_decay(step, float(self.train_cfg.get("ema", 0.999)))
+
+    def before_checkpoint(self, step: int) -> None:
+        recalibrate_batchnorm(self.ema, self.ema.latent, seed=self.seed)
+
+    def after_checkpoint(self, run_dir: Path, step: int) -> None:
+        super().after_checkpoint(run_dir, step)
+        with torch.no_grad():
+            save_sheet(run_dir / f"samples-{step:05d}.png", self.ema.eval()(self.fixed_z))
+
+    def finish(self) -> nn.Module:
+        recalibrate_batchnorm(self.ema, self.ema.latent, seed=self.seed)
+        return self.ema.eval()

@@ -1,4 +1,4 @@
-"""Shared by the GAN and VAE tasks: emoji batches, weight averaging, batch-norm recalibration, contact sheets."""
+"""Shared by the GAN and VAE tasks: emoji batches, the EMA decay ramp, batch-norm recalibration, contact sheets."""
 
 from __future__ import annotations
 
@@ -23,12 +23,6 @@ class ImageBatches:
         flip = torch.rand(size, generator=self.generator) < 0.5
         x[flip] = x[flip].flip(-1)
         return x
-
-
-def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
-    with torch.no_grad():
-        for e, p in zip(ema.parameters(), model.parameters()):
-            e.lerp_(p, 1.0 - decay)
 
 
 def ema_decay(step: int, decay: float) -> float:

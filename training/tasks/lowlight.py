@@ -13,22 +13,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.archs.compact import ResidualCNN
-from training.archs.curve import CurveNet, GainCurveNet, curve_enhance
+from training.archs.curve import CurveNet, curve_enhance
 from training.data.degrade import to_tensor_batch
-from training.loop import train_supervised
+from training.registry import TASKS
 from training.tasks.common import photo_pools, psnr
+from training.tasks.supervised import MakeBatch, SupervisedTask, Validate
 
 NET_FACTOR = 4  # the network works at ¼ of the patch size
-
-
-def build_model(config: dict) -> nn.Module:
-    m = config["model"]
-    if m.get("arch") == "gain-curve":
-        return GainCurveNet(feat=int(m["feat"]), stats=bool(m.get("stats", False)))
-    if m.get("arch") == "curve":
-        return CurveNet(feat=int(m["feat"]))
-    return ResidualCNN(feat=int(m["feat"]), convs=int(m["convs"]))
 
 
 class CurveTrainer(nn.Module):
@@ -119,25 +110,34 @@ def l1_and_tone(weight: float) -> Callable[[torch.Tensor, torch.Tensor], torch.T
     return loss
 
 
-def train(config: dict, resume: bool = True) -> nn.Module:
-    net = build_model(config)
-    if not isinstance(net, CurveNet):
-        raise ValueError("lowlight training now trains the curve model: set model.arch = \"gain-curve\"")
-    wrapper = CurveTrainer(net)
-    train_photos, val_photos = photo_pools(config)
-    size = int(config["train"]["patch"])
-    seed = int(config["train"].get("seed", 0))
-    patches = WholePhotoViews(train_photos, size, seed)
-    gamma_max = float(config["train"].get("gamma_max", 1.8))
-    val_inputs, val_targets = pair_maker(np.random.default_rng(seed + 1), gamma_max)(
-        WholePhotoViews(val_photos, size, 1234).batch(16))
+@TASKS.register("lowlight")
+class Lowlight(SupervisedTask):
+    card_tasks = ("lowlight",)
+    default_arch = "residual-cnn"  # the first, pixel-regenerating model's; configs since name a curve
 
-    def validate(model: nn.Module) -> dict[str, float]:
-        return {"val_psnr": psnr(model(val_inputs), val_targets)}
+    def setup(self) -> None:
+        super().setup()
+        tone_weight = float(self.train_cfg.get("tone_loss", 0.0))
+        self._loss = l1_and_tone(tone_weight) if tone_weight > 0 else l1
 
-    make_pair = pair_maker(np.random.default_rng(seed), gamma_max)
-    tone_weight = float(config["train"].get("tone_loss", 0.0))
-    loss_fn = l1_and_tone(tone_weight) if tone_weight > 0 else l1
-    train_supervised(config, wrapper, lambda n: make_pair(patches.batch(n)), loss_fn, validate, resume,
-                     state_module=net)
-    return net
+    def wrap(self, net: nn.Module) -> nn.Module:
+        if not isinstance(net, CurveNet):
+            raise ValueError("lowlight training now trains the curve model: set model.arch = \"gain-curve\"")
+        return CurveTrainer(net)
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self._loss(output, target)
+
+    def data(self) -> tuple[MakeBatch, Validate]:
+        train_photos, val_photos = photo_pools(self.config)
+        size = int(self.train_cfg["patch"])
+        patches = WholePhotoViews(train_photos, size, self.seed)
+        gamma_max = float(self.train_cfg.get("gamma_max", 1.8))
+        val_inputs, val_targets = pair_maker(np.random.default_rng(self.seed + 1), gamma_max)(
+            WholePhotoViews(val_photos, size, 1234).batch(16))
+
+        def validate(model: nn.Module) -> dict[str, float]:
+            return {"val_psnr": psnr(model(val_inputs), val_targets)}
+
+        make_pair = pair_maker(np.random.default_rng(self.seed), gamma_max)
+        return (lambda n: make_pair(patches.batch(n))), validate

@@ -9,16 +9,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from training.archs.compact import CompactSR
 from training.data.degrade import bicubic_down, robust_down, to_tensor_batch
-from training.losses import charbonnier
-from training.loop import train_supervised
+from training.registry import TASKS
 from training.tasks.common import fixed_validation, photo_pools, sampler
-
-
-def build_model(config: dict) -> CompactSR:
-    m = config["model"]
-    return CompactSR(scale=int(m["scale"]), feat=int(m["feat"]), convs=int(m["convs"]))
+from training.tasks.supervised import MakeBatch, SupervisedTask, Validate
 
 
 def pair_maker(scale: int, robust: bool = False, seed: int = 0):
@@ -30,11 +24,16 @@ def pair_maker(scale: int, robust: bool = False, seed: int = 0):
     return make_pair
 
 
-def train(config: dict, resume: bool = True) -> CompactSR:
-    model = build_model(config)
-    train_photos, val_photos = photo_pools(config)
-    patches = sampler(config, train_photos)
-    robust = config["train"].get("downscale", "bicubic") == "robust"
-    make_pair = pair_maker(model.scale, robust, int(config["train"].get("seed", 0)))
-    validate = fixed_validation(val_photos, int(config["train"]["patch"]), pair_maker(model.scale, robust, 1234))
-    return train_supervised(config, model, lambda n: make_pair(patches.batch(n)), charbonnier, validate, resume)
+@TASKS.register("upscale")
+class Upscale(SupervisedTask):
+    card_tasks = ("upscale",)
+    default_arch = "compact-sr"
+
+    def data(self) -> tuple[MakeBatch, Validate]:
+        train_photos, val_photos = photo_pools(self.config)
+        patches = sampler(self.config, train_photos)
+        robust = self.train_cfg.get("downscale", "bicubic") == "robust"
+        scale = self.net.scale
+        make_pair = pair_maker(scale, robust, self.seed)
+        validate = fixed_validation(val_photos, int(self.train_cfg["patch"]), pair_maker(scale, robust, 1234))
+        return (lambda n: make_pair(patches.batch(n))), validate

@@ -21,18 +21,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from training.archs.compact import CompactSR
-from training.archs.discriminator import UNetDiscriminator
 from training.data.degrade_realistic import second_order
-from training.loop import ProgressLog, Schedule, init_from_onnx, resume_step, run_dir_for, save_checkpoint, use_bf16
+from training.loop import RUNS_DIR, init_from_onnx, use_bf16
 from training.losses import unsharp_mask
 from training.perceptual import PerceptualLoss
+from training.registry import ARCHS, TASKS
+from training.tasks.base import TrainTask
 from training.tasks.common import photo_pools, sampler
-
-
-def build_model(config: dict) -> CompactSR:
-    m = config["model"]
-    return CompactSR(scale=int(m["scale"]), feat=int(m["feat"]), convs=int(m["convs"]), hr_feat=int(m.get("hr_feat", 0)))
 
 
 class PackedPatches:
@@ -62,12 +57,6 @@ def pick_device(config: dict) -> torch.device:
     return torch.device(wanted)
 
 
-def _ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
-    with torch.no_grad():
-        for e, p in zip(ema.parameters(), model.parameters(), strict=True):
-            e.lerp_(p, 1 - decay)
-
-
 def _inputs(hr: torch.Tensor, scale: int, g: torch.Generator, bicubic_fraction: float) -> torch.Tensor:
     lr = second_order(hr, scale, g)
     if bicubic_fraction > 0:
@@ -77,70 +66,90 @@ def _inputs(hr: torch.Tensor, scale: int, g: torch.Generator, bicubic_fraction: 
     return lr
 
 
-def train(config: dict, resume: bool = True) -> CompactSR:
-    cfg = config["train"]
-    seed = int(cfg.get("seed", 0))
-    torch.manual_seed(seed)
-    device = pick_device(config)
-    g = torch.Generator().manual_seed(seed)
-    generator = build_model(config)
-    if config.get("init_from_onnx") and not cfg.get("dry_run"):
-        shipped = Path(__file__).resolve().parents[2] / "resources" / "models" / config["init_from_onnx"]
-        if shipped.is_file():
-            print(f"generator from {shipped.name}: {init_from_onnx(generator, str(shipped))} tensors", file=sys.stderr)
-    disc = UNetDiscriminator(feat=int(config["model"].get("d_feat", 32)))
-    perceptual = PerceptualLoss()
-    generator, disc, perceptual = generator.to(device), disc.to(device), perceptual.to(device)
-    ema = copy.deepcopy(generator)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=float(cfg["lr"]), betas=(0.9, 0.99))
-    opt_d = torch.optim.Adam(disc.parameters(), lr=float(cfg["lr_d"]), betas=(0.9, 0.99))
-    run_dir = run_dir_for(config)
-    checkpoint = run_dir / "real.pt" if run_dir else None
-    modules, optimizers = {"net": ema, "train_g": generator, "d": disc}, {"g": opt_g, "d": opt_d}
-    start = resume_step(checkpoint, modules, optimizers, resume)
-    patch = int(cfg["patch"])
-    packed = cfg.get("packed_patches")
-    if packed and not cfg.get("dry_run"):
-        patches = PackedPatches(Path(packed), patch, seed)
-    else:
-        patches = sampler(config, photo_pools(config)[0])
-    bf16 = device.type == "cuda" or use_bf16(cfg)
-    schedule = Schedule(cfg)
-    gan_start, gan_ramp = int(cfg.get("gan_start", 0)), max(1, int(cfg.get("gan_ramp", 1)))
-    scale = generator.scale
-    log = ProgressLog(int(cfg["iters"]), start, run_dir / "log.jsonl" if run_dir else None)
-    print(f"device {device}, {'bf16 autocast' if bf16 else 'fp32'}, batch {cfg['batch']}×{patch}²", file=sys.stderr)
-    step, t0 = start, time.time()
-    while not schedule.done(step):
-        hr = torch.from_numpy(np.stack(patches.batch(int(cfg["batch"])))).to(device).permute(0, 3, 1, 2).float() / 255
-        lr = _inputs(hr, scale, g, float(cfg.get("bicubic_fraction", 0.0)))
+@TASKS.register("upscale-real")
+class UpscaleReal(TrainTask):
+    card_tasks = ("upscale",)
+    default_arch = "compact-sr"
+    reserved_model_keys = ("d_arch", "d_feat")
+    checkpoint_name = "real.pt"
+    ckpt_every = 200
+
+    def setup(self) -> None:
+        cfg, m = self.train_cfg, self.config["model"]
+        torch.manual_seed(self.seed)
+        self.device = pick_device(self.config)
+        self.g = torch.Generator().manual_seed(self.seed)
+        generator = self.build_model(self.config)
+        disc = ARCHS.get(m.get("d_arch", "unet-discriminator"))(feat=int(m.get("d_feat", 32)))
+        perceptual = PerceptualLoss()
+        self.generator, self.disc = generator.to(self.device), disc.to(self.device)
+        self.perceptual = perceptual.to(self.device)
+        self.ema, self.ema_source = copy.deepcopy(self.generator), self.generator
+        opt_g = torch.optim.Adam(self.generator.parameters(), lr=float(cfg["lr"]), betas=(0.9, 0.99))
+        opt_d = torch.optim.Adam(self.disc.parameters(), lr=float(cfg["lr_d"]), betas=(0.9, 0.99))
+        self.modules = {"net": self.ema, "train_g": self.generator, "d": self.disc}
+        self.optimizers = {"g": opt_g, "d": opt_d}
+
+    def initialise(self) -> None:
+        """From the shipped model when there is one (a first GPU session has none); the weights are read and checked
+        on the CPU, whatever device trains."""
+        name = self.config.get("init_from_onnx")
+        shipped = RUNS_DIR.parent / "resources" / "models" / str(name)
+        if not name or not shipped.is_file():
+            return
+        on_cpu = copy.deepcopy(self.generator).to("cpu")
+        copied = init_from_onnx(on_cpu, str(shipped))
+        self.generator.load_state_dict(on_cpu.state_dict())
+        print(f"generator from {shipped.name}: {copied} tensors", file=sys.stderr)
+
+    def prepare(self, start: int) -> None:
+        cfg = self.train_cfg
+        patch = int(cfg["patch"])
+        packed = cfg.get("packed_patches")
+        if packed and not cfg.get("dry_run"):
+            self.patches = PackedPatches(Path(packed), patch, self.seed)
+        else:
+            self.patches = sampler(self.config, photo_pools(self.config)[0])
+        self.bf16 = self.device.type == "cuda" or use_bf16(cfg)
+        self.gan_start, self.gan_ramp = int(cfg.get("gan_start", 0)), max(1, int(cfg.get("gan_ramp", 1)))
+        self.scale = self.generator.scale
+        print(f"device {self.device}, {'bf16 autocast' if self.bf16 else 'fp32'}, batch {cfg['batch']}×{patch}²",
+              file=sys.stderr)
+        self.start, self.t0 = start, time.time()
+
+    def make_batch(self, size: int) -> torch.Tensor:
+        return torch.from_numpy(np.stack(self.patches.batch(size))).to(self.device).permute(0, 3, 1, 2).float() / 255
+
+    def step(self, step: int, hr: torch.Tensor) -> dict[str, float]:
+        cfg, device, bf16 = self.train_cfg, self.device, self.bf16
+        opt_g, opt_d = self.optimizers["g"], self.optimizers["d"]
+        lr = _inputs(hr, self.scale, self.g, float(cfg.get("bicubic_fraction", 0.0)))
         target = unsharp_mask(hr, amount=float(cfg.get("usm_amount", 0.5)))
-        adversarial = float(cfg["gan_weight"]) * min(1.0, max(0.0, (step - gan_start + 1) / gan_ramp))
+        adversarial = float(cfg["gan_weight"]) * min(1.0, max(0.0, (step - self.gan_start + 1) / self.gan_ramp))
         losses: dict[str, float] = {}
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            fake = generator(lr)
+            fake = self.generator(lr)
             g_loss = float(cfg.get("pixel_weight", 1.0)) * (fake.float() - target).abs().mean()
-            if step >= gan_start:
-                g_loss = g_loss + float(cfg.get("perceptual_weight", 1.0)) * perceptual(fake.float(), target)
+            if step >= self.gan_start:
+                g_loss = g_loss + float(cfg.get("perceptual_weight", 1.0)) * self.perceptual(fake.float(), target)
                 if adversarial > 0:
-                    g_loss = g_loss + adversarial * F.softplus(-disc(fake)).mean()
+                    g_loss = g_loss + adversarial * F.softplus(-self.disc(fake)).mean()
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
         losses["g"] = float(g_loss.detach())
-        if step >= gan_start - gan_ramp:  # the discriminator warms up just before it is used
+        if step >= self.gan_start - self.gan_ramp:  # the discriminator warms up just before it is used
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                d_loss = F.softplus(-disc(hr)).mean() + F.softplus(disc(fake.detach())).mean()
+                d_loss = F.softplus(-self.disc(hr)).mean() + F.softplus(self.disc(fake.detach())).mean()
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
             losses["d"] = float(d_loss.detach())
-        _ema_update(ema, generator, float(cfg.get("ema", 0.999)))
-        step += 1
-        log.update(step - 1, losses, int(cfg.get("log_every", 50)),
-                   samples_per_s=(step - start) * int(cfg["batch"]) / max(time.time() - t0, 1e-9))
-        if checkpoint is not None and (step % int(cfg.get("ckpt_every", 200)) == 0 or schedule.done(step)):
-            save_checkpoint(checkpoint, step, modules, optimizers)
-            ema_cpu = copy.deepcopy(ema).to("cpu")
-            save_checkpoint(run_dir / "last.pt", step, {"net": ema_cpu}, {})
-    return ema.to("cpu").eval()
+        return losses
+
+    def log_extra(self, step: int, rates: dict[str, float]) -> dict[str, float]:
+        done = step + 1 - self.start
+        return {"samples_per_s": done * int(self.train_cfg["batch"]) / max(time.time() - self.t0, 1e-9)}
+
+    def finish(self) -> torch.nn.Module:
+        return self.ema.to("cpu").eval()

@@ -10,18 +10,16 @@ iterations so the encoder learns something before the prior pulls it in.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 
 from training.archs.vae import ConvVAE
 from training.data.emoji import emoji_pool
-from training.loop import ProgressLog, cosine_lr, resume_step, run_dir_for, save_checkpoint
+from training.loop import Schedule, cosine_lr
+from training.registry import TASKS
+from training.tasks.base import TrainTask
 from training.tasks.generative import ImageBatches, save_sheet
-
-
-def build_model(config: dict) -> ConvVAE:
-    m = config["model"]
-    return ConvVAE(latent=int(m["latent"]), feat=int(m["feat"]), resolution=int(m.get("resolution", 64)))
 
 
 def elbo_terms(model: ConvVAE, x: torch.Tensor, sigma: float | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -37,46 +35,55 @@ def elbo_terms(model: ConvVAE, x: torch.Tensor, sigma: float | None) -> tuple[to
     return nll, kl, mse
 
 
-def train(config: dict, resume: bool = True) -> ConvVAE:
-    train_cfg = config["train"]
-    seed = int(train_cfg.get("seed", 0))
-    torch.manual_seed(seed)
-    model = build_model(config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(train_cfg["lr"]))
-    run_dir = run_dir_for(config)
-    checkpoint = run_dir / "vae.pt" if run_dir else None
-    start = resume_step(checkpoint, {"net": model}, {"net": optimizer}, resume)
+@TASKS.register("vae")
+class EmojiVAE(TrainTask):
+    card_tasks = ("encode", "decode")  # two files: the encoder's card and the decoder's
+    default_arch = "conv-vae"
+    export_kind = "vae"
+    checkpoint_name = "vae.pt"
 
-    train_set, held_out = emoji_pool(config)
-    batches = ImageBatches(train_set.images, seed=seed + start)
-    total, batch = int(train_cfg["iters"]), int(train_cfg["batch"])
-    sigma_cfg = train_cfg.get("sigma", "optimal")
-    sigma = None if sigma_cfg == "optimal" else float(sigma_cfg)
-    warmup = max(1, int(train_cfg.get("kl_warmup", 0.1) * total))
-    fixed_z = torch.randn(64, model.latent, generator=torch.Generator().manual_seed(1234))
-    shown = ImageBatches(held_out.images, seed=99).images[:32].float() / 255.0
-    log = ProgressLog(total, start, run_dir / "log.jsonl" if run_dir else None)
-    model.train()
-    for step in range(start, total):
-        lr = cosine_lr(step, total, float(train_cfg["lr"]), float(train_cfg.get("min_lr", 1e-5)))
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        beta = min(1.0, (step + 1) / warmup)
-        nll, kl, mse = elbo_terms(model, batches.batch(batch), sigma)
+    def setup(self) -> None:
+        torch.manual_seed(self.seed)
+        self.model = self.build_model(self.config)
+        self.modules = {"net": self.model}
+        self.optimizers = {"net": torch.optim.Adam(self.model.parameters(), lr=float(self.train_cfg["lr"]))}
+
+    def prepare(self, start: int) -> None:
+        cfg = self.train_cfg
+        train_set, held_out = emoji_pool(self.config)
+        self.batches = ImageBatches(train_set.images, seed=self.seed + start)
+        sigma = cfg.get("sigma", "optimal")
+        self.sigma = None if sigma == "optimal" else float(sigma)
+        self.warmup = max(1, int(cfg.get("kl_warmup", 0.1) * int(cfg["iters"])))
+        self.fixed_z = torch.randn(64, self.model.latent, generator=torch.Generator().manual_seed(1234))
+        self.shown = ImageBatches(held_out.images, seed=99).images[:32].float() / 255.0
+        self.model.train()
+
+    def learning_rates(self, step: int, schedule: Schedule) -> dict[str, float]:
+        return {"net": cosine_lr(step, schedule.total, float(self.train_cfg["lr"]),
+                                 float(self.train_cfg.get("min_lr", 1e-5)))}
+
+    def make_batch(self, size: int) -> torch.Tensor:
+        return self.batches.batch(size)
+
+    def step(self, step: int, batch: torch.Tensor) -> dict[str, float]:
+        beta = min(1.0, (step + 1) / self.warmup)
+        nll, kl, mse = elbo_terms(self.model, batch, self.sigma)
         loss = nll + beta * kl
+        optimizer = self.optimizers["net"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        log.update(step, {"loss": float(loss.detach()), "kl": float(kl.detach()), "mse": float(mse.detach())},
-                   int(train_cfg.get("log_every", 50)), lr=lr)
-        done = step + 1
-        if run_dir is not None and (done % int(train_cfg.get("ckpt_every", 250)) == 0 or done == total):
-            save_checkpoint(checkpoint, done, {"net": model}, {"net": optimizer})
-            save_checkpoint(run_dir / "last.pt", done, {"net": model}, {})
-            model.eval()
-            with torch.no_grad():
-                save_sheet(run_dir / f"samples-{done:05d}.png", model.decoder(fixed_z))
-                recon = model.decoder(model.encoder(shown)[0])
-                save_sheet(run_dir / f"recon-{done:05d}.png", torch.stack([shown, recon], 1).flatten(0, 1))
-            model.train()
-    return model.eval()
+        return {"loss": float(loss.detach()), "kl": float(kl.detach()), "mse": float(mse.detach())}
+
+    def log_extra(self, step: int, rates: dict[str, float]) -> dict[str, float]:
+        return {"lr": rates["net"]}
+
+    def after_checkpoint(self, run_dir: Path, step: int) -> None:
+        super().after_checkpoint(run_dir, step)
+        self.model.eval()
+        with torch.no_grad():
+            save_sheet(run_dir / f"samples-{step:05d}.png", self.model.decoder(self.fixed_z))
+            recon = self.model.decoder(self.model.encoder(self.shown)[0])
+            save_sheet(run_dir / f"recon-{step:05d}.png", torch.stack([self.shown, recon], 1).flatten(0, 1))
+        self.model.train()
