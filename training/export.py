@@ -12,7 +12,7 @@ import onnx
 import torch
 from torch import nn
 
-from imagestudio.core.card_values import PRECISION_LOSS_KEY
+from imagestudio.core import model_card
 from training.data.sources import describe_sources, ship_copyright_files
 from training.loop import RUNS_DIR, load_checkpoint
 from training.registry import TASKS
@@ -126,9 +126,10 @@ def sha256(path: Path) -> str:
 
 def write_card_markdown(path: Path, metadata: dict[str, str]) -> Path:
     """resources/models/<name>.md: the same card, for people browsing the repository."""
-    lines = [f"# {metadata['title']} (`{metadata['name']}`)", "", metadata["description"], ""]
+    lines = [f"# {metadata[model_card.TITLE]} (`{metadata[model_card.NAME]}`)", "",
+             metadata[model_card.DESCRIPTION], ""]
     lines += ["| field | value |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in metadata.items() if k not in ("title", "description")]
+    lines += [f"| {k} | {v} |" for k, v in metadata.items() if k not in (model_card.TITLE, model_card.DESCRIPTION)]
     lines += ["", f"File: `{path.name}`, sha256 `{sha256(path)}`."]
     card = path.with_suffix(".md")
     card.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -147,27 +148,28 @@ def export_from_config(config: dict, checkpoint: str | None, out: str | None, me
     scale = int(getattr(model, "scale", 1))
     card = config.get("card", {})
     metadata = {
-        "name": config["name"],
-        "title": card.get("title", config["name"]),
-        "description": card.get("description", ""),
-        "task": app_task,
-        "scale": str(scale),
-        "input_range": "0,1",
-        "output_range": "0,1",
-        "channel_order": "RGB",
-        "layout": "NCHW",
-        "tile_multiple": str(getattr(model, "tile_multiple", 1)),
-        "receptive_radius": str(model.receptive_radius),
-        "architecture": model.describe(),
-        "parameters": str(sum(p.numel() for p in model.parameters())),
-        "training_data": f"{card.get('data', 'random patches of packaged photographs')}: {describe_sources()}",
-        "licence": f"{WEIGHTS_LICENCE}; training data licences: {describe_sources()}",
-        "training": json.dumps({"iterations": step, "config": config.get("train", {})}, sort_keys=True),
-        "version": "1",
-        "exported": time.strftime("%Y-%m-%d"),
+        model_card.NAME: config["name"],
+        model_card.TITLE: card.get("title", config["name"]),
+        model_card.DESCRIPTION: card.get("description", ""),
+        model_card.TASK: app_task,
+        model_card.SCALE: str(scale),
+        model_card.INPUT_RANGE: "0,1",
+        model_card.OUTPUT_RANGE: "0,1",
+        model_card.CHANNEL_ORDER: "RGB",
+        model_card.LAYOUT: "NCHW",
+        model_card.TILE_MULTIPLE: str(getattr(model, "tile_multiple", 1)),
+        model_card.RECEPTIVE_RADIUS: str(model.receptive_radius),
+        model_card.ARCHITECTURE: model.describe(),
+        model_card.PARAMETERS: str(sum(p.numel() for p in model.parameters())),
+        model_card.TRAINING_DATA: f"{card.get('data', 'random patches of packaged photographs')}: "
+                                  f"{describe_sources()}",
+        model_card.LICENCE: f"{WEIGHTS_LICENCE}; training data licences: {describe_sources()}",
+        model_card.TRAINING: json.dumps({"iterations": step, "config": config.get("train", {})}, sort_keys=True),
+        model_card.VERSION: "1",
+        model_card.EXPORTED: time.strftime("%Y-%m-%d"),
     }
     if getattr(model, "output_kind", "image") != "image":
-        metadata["output_kind"] = model.output_kind
+        metadata[model_card.OUTPUT_KIND] = model.output_kind
     path = Path(out) if out else MODELS_DIR / f"{config['name']}.onnx"
     example = torch.rand(1, 3, 32, 32)
     export_onnx(model, path, example, metadata)
@@ -177,7 +179,7 @@ def export_from_config(config: dict, checkpoint: str | None, out: str | None, me
         from training.evaluate import model_metrics
 
         metrics.update(model_metrics(app_task, scale, path))
-    metadata["metrics"] = json.dumps(metrics, sort_keys=True)
+    metadata[model_card.METRICS] = json.dumps(metrics, sort_keys=True)
     write_metadata(path, metadata)  # now with the measured metrics in the card
     if measure:
         from imagestudio.core.openvino_session import openvino_missing
@@ -186,7 +188,7 @@ def export_from_config(config: dict, checkpoint: str | None, out: str | None, me
         if openvino_missing() is None:  # without OpenVINO no loss is written, so the app never picks bf16
             losses = precision_losses(app_task, scale, path)
             if losses:
-                metadata[PRECISION_LOSS_KEY] = json.dumps(losses, sort_keys=True)
+                metadata[model_card.PRECISION_LOSS_DB] = json.dumps(losses, sort_keys=True)
                 write_metadata(path, metadata)
     validate_in_app(path, app_task, scale)
     write_card_markdown(path, metadata)

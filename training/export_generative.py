@@ -19,6 +19,7 @@ import torch
 from onnx import helper, numpy_helper
 from torch import nn
 
+from imagestudio.core import model_card
 from training.data.emoji import FACE_SUBGROUPS, LICENCE, describe_emoji_source
 from training.export import (MODELS_DIR, OPSET, WEIGHTS_LICENCE, check_parity, write_card_markdown,
                              write_metadata)
@@ -159,28 +160,28 @@ def base_metadata(config: dict, step: int, architecture: str, parameters: int) -
     card = config.get("card", {})
     subgroups = config.get("data", {}).get("subgroups", list(FACE_SUBGROUPS))
     return {
-        "name": config["name"],
-        "title": card.get("title", config["name"]),
-        "description": card.get("description", ""),
-        "scale": "1",
-        "channel_order": "RGB",
-        "layout": "NCHW",
-        "latent_size": str(int(config["model"]["latent"])),
-        "latent_distribution": "standard normal N(0, I)",
-        "resolution": str(int(config["model"].get("resolution", 64))),
-        "architecture": architecture,
-        "parameters": str(parameters),
-        "weights_storage": WEIGHTS_STORAGE,
-        "training_data": describe_emoji_source(subgroups),
-        "licence": f"{WEIGHTS_LICENCE}; training data: {LICENCE}",
-        "training": json.dumps({"iterations": step, "config": config.get("train", {})}, sort_keys=True),
-        "version": "1",
-        "exported": time.strftime("%Y-%m-%d"),
+        model_card.NAME: config["name"],
+        model_card.TITLE: card.get("title", config["name"]),
+        model_card.DESCRIPTION: card.get("description", ""),
+        model_card.SCALE: "1",
+        model_card.CHANNEL_ORDER: "RGB",
+        model_card.LAYOUT: "NCHW",
+        model_card.LATENT_SIZE: str(int(config["model"]["latent"])),
+        model_card.LATENT_DISTRIBUTION: "standard normal N(0, I)",
+        model_card.RESOLUTION: str(int(config["model"].get("resolution", 64))),
+        model_card.ARCHITECTURE: architecture,
+        model_card.PARAMETERS: str(parameters),
+        model_card.WEIGHTS_STORAGE: WEIGHTS_STORAGE,
+        model_card.TRAINING_DATA: describe_emoji_source(subgroups),
+        model_card.LICENCE: f"{WEIGHTS_LICENCE}; training data: {LICENCE}",
+        model_card.TRAINING: json.dumps({"iterations": step, "config": config.get("train", {})}, sort_keys=True),
+        model_card.VERSION: "1",
+        model_card.EXPORTED: time.strftime("%Y-%m-%d"),
     }
 
 
 def _finish(path: Path, metadata: dict[str, str], metrics: dict) -> Path:
-    metadata["metrics"] = json.dumps(metrics, sort_keys=True)
+    metadata[model_card.METRICS] = json.dumps(metrics, sort_keys=True)
     write_metadata(path, metadata)
     write_card_markdown(path, metadata)
     return path
@@ -195,8 +196,8 @@ def export_gan(config: dict, checkpoint: Path, out: Path | None, measure: bool) 
     round_weights_to_half(generator)
     latent, resolution = generator.latent, generator.resolution
     metadata = base_metadata(config, step, generator.describe(), sum(p.numel() for p in generator.parameters()))
-    metadata.update({"task": card_task, "input_range": LATENT_RANGE,
-                     "output_range": "0,1"})
+    metadata.update({model_card.TASK: card_task, model_card.INPUT_RANGE: LATENT_RANGE,
+                     model_card.OUTPUT_RANGE: "0,1"})
     path = out or MODELS_DIR / f"{config['name']}.onnx"
     export_graph(generator, path, torch.randn(2, latent), "z", ["image"], metadata)
     metrics: dict = {"parity_max_abs": float(f"{check_parity(generator, path, latent_inputs(latent)):.3g}")}
@@ -239,15 +240,15 @@ def export_vae(config: dict, checkpoint: Path, out: Path | None, measure: bool) 
     card = config.get("card", {})
     enc_meta = base_metadata(config, step, vae.describe() + ".encoder",
                              sum(p.numel() for p in vae.encoder.parameters()))
-    enc_meta.update({"name": f"{name}-encoder", "title": f"{card.get('title', name)}: encoder",
-                     "task": enc_task, "input_range": "0,1", "output_range": LATENT_RANGE,
-                     "pair": f"{name}-decoder",
-                     "outputs": "mu (N, latent), logvar (N, latent): the Gaussian posterior q(z|image)"})
+    enc_meta.update({model_card.NAME: f"{name}-encoder", model_card.TITLE: f"{card.get('title', name)}: encoder",
+                     model_card.TASK: enc_task, model_card.INPUT_RANGE: "0,1", model_card.OUTPUT_RANGE: LATENT_RANGE,
+                     model_card.PAIR: f"{name}-decoder",
+                     model_card.OUTPUTS: "mu (N, latent), logvar (N, latent): the Gaussian posterior q(z|image)"})
     dec_meta = base_metadata(config, step, vae.describe() + ".decoder",
                              sum(p.numel() for p in vae.decoder.parameters()))
-    dec_meta.update({"name": f"{name}-decoder", "title": f"{card.get('title', name)}: decoder",
-                     "task": dec_task, "input_range": LATENT_RANGE, "output_range": "0,1",
-                     "pair": f"{name}-encoder"})
+    dec_meta.update({model_card.NAME: f"{name}-decoder", model_card.TITLE: f"{card.get('title', name)}: decoder",
+                     model_card.TASK: dec_task, model_card.INPUT_RANGE: LATENT_RANGE, model_card.OUTPUT_RANGE: "0,1",
+                     model_card.PAIR: f"{name}-encoder"})
     export_graph(encoder, enc_path, torch.rand(2, 3, resolution, resolution), "image", ["mu", "logvar"], enc_meta)
     export_graph(vae.decoder, dec_path, torch.randn(2, latent), "z", ["image"], dec_meta)
     enc_metrics: dict = {"parity_max_abs": float(f"{check_parity(encoder, enc_path, image_inputs(resolution)):.3g}")}

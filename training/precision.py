@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imagestudio.core.card_values import PRECISION_LOSS_KEY
+from imagestudio.core import model_card
 
 PATCHES = 48
 PATCH = 96  # a multiple of every scale and tile multiple we ship (2, 4, 8)
@@ -99,17 +99,17 @@ def update_card(path: Path, losses: dict[str, float]) -> None:
     from training.export import read_metadata, sha256, write_metadata
 
     metadata = read_metadata(path)
-    metadata[PRECISION_LOSS_KEY] = json.dumps(losses, sort_keys=True)
+    metadata[model_card.PRECISION_LOSS_DB] = json.dumps(losses, sort_keys=True)
     write_metadata(path, metadata)
     card = path.with_suffix(".md")
     if card.is_file():
         text = card.read_text(encoding="utf-8")
-        row = f"| {PRECISION_LOSS_KEY} | {metadata[PRECISION_LOSS_KEY]} |"
-        pattern = re.compile(rf"^\| {PRECISION_LOSS_KEY} \|.*\|$", re.MULTILINE)
+        row = f"| {model_card.PRECISION_LOSS_DB} | {metadata[model_card.PRECISION_LOSS_DB]} |"
+        pattern = re.compile(rf"^\| {model_card.PRECISION_LOSS_DB} \|.*\|$", re.MULTILINE)
         if pattern.search(text):
             text = pattern.sub(row, text)
         else:  # after the metrics row, else at the end of the table
-            anchor = re.search(r"^\| metrics \|.*\|$", text, re.MULTILINE)
+            anchor = re.search(rf"^\| {model_card.METRICS} \|.*\|$", text, re.MULTILINE)
             at = anchor.end() if anchor else text.index("\n\nFile:")
             text = text[:at] + "\n" + row + text[at:]
         text = re.sub(r"sha256 `[0-9a-f]{64}`", f"sha256 `{sha256(path)}`", text)

@@ -12,7 +12,7 @@ import logging
 import math
 from pathlib import Path
 
-from imagestudio.core import bounded_json
+from imagestudio.core import bounded_json, model_card
 from imagestudio.core.errors import UnsupportedModelError
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,8 @@ MAX_NAME_CHARS = 100
 MAX_TITLE_CHARS = 200
 MAX_METRICS_DEPTH = 8
 # The side of each model that holds pixels must be finite; a latent side may be unbounded ("-inf,inf").
-_LATENT_SIDE = {"generate": "input_range", "decode": "input_range", "encode": "output_range"}
+_LATENT_SIDE = {"generate": model_card.INPUT_RANGE, "decode": model_card.INPUT_RANGE,
+                "encode": model_card.OUTPUT_RANGE}
 
 
 def shown(text: str, limit: int = 40) -> str:
@@ -46,13 +47,13 @@ def check_within(path: Path, key: str, value: int, low: int, high: int, probed: 
 def check_numbers(path: Path, task: str, *, scale: int, tile_multiple: int, receptive_radius: int,
                   latent_size: int | None, resolution: int | None, probed: bool) -> None:
     """Scale (upscale 2–16, any other task 1), tile multiple, receptive radius, latent size and resolution."""
-    check_within(path, "scale", scale, *SCALE_RANGE.get(task, (1, 1)), probed=probed)
-    check_within(path, "tile_multiple", tile_multiple, *TILE_MULTIPLE_RANGE, probed=probed)
-    check_within(path, "receptive_radius", receptive_radius, *RECEPTIVE_RADIUS_RANGE, probed=probed)
+    check_within(path, model_card.SCALE, scale, *SCALE_RANGE.get(task, (1, 1)), probed=probed)
+    check_within(path, model_card.TILE_MULTIPLE, tile_multiple, *TILE_MULTIPLE_RANGE, probed=probed)
+    check_within(path, model_card.RECEPTIVE_RADIUS, receptive_radius, *RECEPTIVE_RADIUS_RANGE, probed=probed)
     if latent_size is not None:
-        check_within(path, "latent_size", latent_size, *LATENT_SIZE_RANGE)
+        check_within(path, model_card.LATENT_SIZE, latent_size, *LATENT_SIZE_RANGE)
     if resolution is not None:
-        check_within(path, "resolution", resolution, *RESOLUTION_RANGE)
+        check_within(path, model_card.RESOLUTION, resolution, *RESOLUTION_RANGE)
 
 
 def card_text(meta: dict[str, str], key: str, path: Path, limit: int) -> str:
@@ -68,7 +69,7 @@ def card_text(meta: dict[str, str], key: str, path: Path, limit: int) -> str:
 
 def card_name(meta: dict[str, str], path: Path) -> str:
     """The card's name (else the file's stem): printable, short, and never a path."""
-    name = card_text(meta, "name", path, MAX_NAME_CHARS) or path.stem
+    name = card_text(meta, model_card.NAME, path, MAX_NAME_CHARS) or path.stem
     if any(char in name for char in "/\\") or name in (".", ".."):
         raise UnsupportedModelError(f"model {path.name} has the name {shown(name)} in its card; a name may not "
                                     "contain / or \\")
@@ -76,7 +77,7 @@ def card_name(meta: dict[str, str], path: Path) -> str:
 
 
 def card_channel_order(meta: dict[str, str], path: Path) -> str:
-    order = meta.get("channel_order", "RGB").strip().upper() or "RGB"
+    order = meta.get(model_card.CHANNEL_ORDER, "RGB").strip().upper() or "RGB"
     if order not in CHANNEL_ORDERS:
         raise UnsupportedModelError(f"model {path.name} has channel_order={shown(order)} in its card; "
                                     f"expected {' or '.join(CHANNEL_ORDERS)}")
@@ -127,7 +128,7 @@ def card_range(meta: dict[str, str], key: str, path: Path, task: str) -> tuple[f
 
 def card_metrics(meta: dict[str, str], path: Path) -> dict:
     """The metrics JSON object; a typo is ignored with a warning, nesting past any honest card refuses the model."""
-    text = meta.get("metrics", "").strip()
+    text = meta.get(model_card.METRICS, "").strip()
     if not text:
         return {}
     try:
@@ -140,8 +141,6 @@ def card_metrics(meta: dict[str, str], path: Path) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-PRECISION_LOSS_KEY = "precision_loss_db"
-INT8_FILE_KEY = "int8_file"
 _LOSS_PRECISIONS = ("bf16", "int8")
 _MAX_LOSS_DB = 1000.0
 
@@ -150,16 +149,17 @@ def card_precision_loss(meta: dict[str, str], path: Path) -> dict[str, float]:
     """`precision_loss_db`: {"bf16": 0.004, "int8": 0.31}, the fidelity lost against fp32 as export measured it.
     Only finite numbers within ±1000 dB count; anything else is dropped with a warning, and a precision without a
     loss is never picked by auto (so a card that lies badly can only make a model slower, never wrong)."""
-    text = meta.get(PRECISION_LOSS_KEY, "").strip()
+    text = meta.get(model_card.PRECISION_LOSS_DB, "").strip()
     if not text:
         return {}
     try:
         value = bounded_json.loads(text, max_depth=2)
     except bounded_json.JSONLimitError:  # also too large or too deep: a bad card field, not a bad model
-        log.warning("model %s: %s in its card is not a small JSON object; ignored", path.name, PRECISION_LOSS_KEY)
+        log.warning("model %s: %s in its card is not a small JSON object; ignored", path.name,
+                    model_card.PRECISION_LOSS_DB)
         return {}
     if not isinstance(value, dict):
-        log.warning("model %s: %s in its card is not a JSON object; ignored", path.name, PRECISION_LOSS_KEY)
+        log.warning("model %s: %s in its card is not a JSON object; ignored", path.name, model_card.PRECISION_LOSS_DB)
         return {}
     losses: dict[str, float] = {}
     for precision in _LOSS_PRECISIONS:
@@ -169,7 +169,7 @@ def card_precision_loss(meta: dict[str, str], path: Path) -> dict[str, float]:
         if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss) \
                 or abs(loss) > _MAX_LOSS_DB:
             log.warning("model %s: %s for %s in its card is %s, not a number of dB; ignored", path.name,
-                        PRECISION_LOSS_KEY, precision, shown(str(loss)))
+                        model_card.PRECISION_LOSS_DB, precision, shown(str(loss)))
             continue
         losses[precision] = float(loss)
     return losses
@@ -178,13 +178,13 @@ def card_precision_loss(meta: dict[str, str], path: Path) -> dict[str, float]:
 def card_int8_file(meta: dict[str, str], path: Path) -> Path | None:
     """`int8_file`: the name of the int8 variant beside the model (`upscale-x4.int8.onnx`). A bare file name only,
     never a path (a card must not point the runtime at files elsewhere); None when absent, unusable or missing."""
-    name = meta.get(INT8_FILE_KEY, "").strip()
+    name = meta.get(model_card.INT8_FILE, "").strip()
     if not name:
         return None
     if (len(name) > MAX_NAME_CHARS or not name.isprintable() or any(c in name for c in "/\\")
             or name.startswith(".") or not name.endswith(".onnx")):
         log.warning("model %s: %s %s in its card is not a plain .onnx file name; ignored", path.name,
-                    INT8_FILE_KEY, shown(name))
+                    model_card.INT8_FILE, shown(name))
         return None
     candidate = path.parent / name
     if candidate == path or not candidate.is_file():

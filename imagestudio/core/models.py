@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISREG
 
+from imagestudio.core import model_card
 from imagestudio.core.app_dirs import platform_data_dir
 from imagestudio.core.card_values import (
     MAX_TITLE_CHARS,
@@ -164,20 +165,20 @@ def read_model_card(path: Path, source: str = "file") -> ModelCard:
 
 
 def _build_card(path: Path, meta: dict[str, str], source: str) -> ModelCard:
-    task = meta.get("task", "").strip().lower()
+    task = meta.get(model_card.TASK, "").strip().lower()
     if task and task not in TASKS:
         raise UnsupportedModelError(f"model {path.name} declares task {shown(task)}, which ImageStudio does not know")
-    needs_probe = not task or (task in IMAGE_TASKS and "scale" not in meta)
+    needs_probe = not task or (task in IMAGE_TASKS and model_card.SCALE not in meta)
     if needs_probe:
         probe = probe_model(path)
         task = task or _task_from_probe(path, probe.scale)
         scale, tile_multiple, radius = probe.scale, probe.tile_multiple, probe.receptive_radius
     else:
-        scale = card_int(meta, "scale", 1, path)
-        tile_multiple = card_int(meta, "tile_multiple", 1, path)
-        radius = card_int(meta, "receptive_radius", _DEFAULT_RECEPTIVE_RADIUS, path)
-    latent_size = optional_card_int(meta, "latent_size", path)
-    resolution = optional_card_int(meta, "resolution", path)
+        scale = card_int(meta, model_card.SCALE, 1, path)
+        tile_multiple = card_int(meta, model_card.TILE_MULTIPLE, 1, path)
+        radius = card_int(meta, model_card.RECEPTIVE_RADIUS, _DEFAULT_RECEPTIVE_RADIUS, path)
+    latent_size = optional_card_int(meta, model_card.LATENT_SIZE, path)
+    resolution = optional_card_int(meta, model_card.RESOLUTION, path)
     check_numbers(path, task, scale=scale, tile_multiple=tile_multiple, receptive_radius=radius,
                   latent_size=latent_size, resolution=resolution, probed=needs_probe)
     name = card_name(meta, path)
@@ -186,17 +187,17 @@ def _build_card(path: Path, meta: dict[str, str], source: str) -> ModelCard:
         path=path,
         task=task,
         scale=scale,
-        title=card_text(meta, "title", path, MAX_TITLE_CHARS) or name,
-        description=meta.get("description", ""),
+        title=card_text(meta, model_card.TITLE, path, MAX_TITLE_CHARS) or name,
+        description=meta.get(model_card.DESCRIPTION, ""),
         tile_multiple=tile_multiple,
         receptive_radius=radius,
         latent_size=latent_size,
         resolution=resolution,
-        input_range=card_range(meta, "input_range", path, task),
-        output_range=card_range(meta, "output_range", path, task),
+        input_range=card_range(meta, model_card.INPUT_RANGE, path, task),
+        output_range=card_range(meta, model_card.OUTPUT_RANGE, path, task),
         channel_order=card_channel_order(meta, path),
-        training_data=meta.get("training_data", ""),
-        licence=meta.get("licence", ""),
+        training_data=meta.get(model_card.TRAINING_DATA, ""),
+        licence=meta.get(model_card.LICENCE, ""),
         metrics=card_metrics(meta, path),
         sha256=_sha256(path),
         probed=needs_probe,
@@ -209,7 +210,7 @@ OUTPUT_KINDS = ("image", "curve", "gain-curve")
 
 
 def _output_kind(meta: dict[str, str], task: str, path: Path) -> str:
-    kind = meta.get("output_kind", "image").strip().lower()
+    kind = meta.get(model_card.OUTPUT_KIND, "image").strip().lower()
     if kind not in OUTPUT_KINDS or (kind != "image" and task != "lowlight"):
         raise UnsupportedModelError(f"model {path.name} declares output_kind '{kind[:40]}', which ImageStudio "
                                     f"cannot use for {task or 'this task'}")

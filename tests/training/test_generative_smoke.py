@@ -89,6 +89,14 @@ def test_vae_exports_an_encoder_and_a_decoder_that_pair_up(exported: dict[str, P
 
 
 @pytest.mark.parametrize("model", ["gan", "encoder", "decoder"])
+def test_cards_use_only_the_shared_keys(exported: dict[str, Path], model: str) -> None:
+    from imagestudio.core import model_card
+
+    keys = {p.key for p in onnx.load(str(exported[model])).metadata_props}
+    assert model_card.TASK in keys and keys <= set(model_card.KEYS)
+
+
+@pytest.mark.parametrize("model", ["gan", "encoder", "decoder"])
 def test_weights_are_stored_as_float16(exported: dict[str, Path], model: str) -> None:
     proto = onnx.load(str(exported[model]))
     big = [init for init in proto.graph.initializer if np.prod(init.dims) >= 1024]

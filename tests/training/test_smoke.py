@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
 from training.config import dry_run_config, load_config  # noqa: E402
+from imagestudio.core import model_card  # noqa: E402
 from training.export import check_parity, export_from_config, parity_inputs  # noqa: E402
 from training.loop import train  # noqa: E402
 
@@ -43,6 +44,7 @@ def test_train_export_and_load_in_app(tmp_path: Path, config_name: str, app_task
     proto = onnx.load(str(out))
     meta = {p.key: p.value for p in proto.metadata_props}
     assert meta["task"] == app_task and meta["scale"] == str(scale)
+    assert set(meta) <= set(model_card.KEYS), "every card key is one of core/model_card.py's"
     assert not list(tmp_path.glob("*.data")), "export must be one self-contained file"
     assert "parity_max_abs" in json.loads(meta["metrics"])
     assert check_parity(model, out, parity_inputs(model, seed=1)) <= 1e-4
