@@ -137,7 +137,8 @@ def test_progress_sits_beside_a_toolbar_hint_and_the_window_never_resizes(qtbot,
     assert status.cursor_label.isVisible()
 
 
-def test_a_real_edit_reports_percent_and_cancel_works_from_the_panel(qtbot, window, make_photo, same_size_models):
+def _start_a_slow_denoise(qtbot, window, make_photo) -> ProgressPanel:
+    """A real tiled edit that runs for seconds (a heavy model, small tiles), seen in the panel once it has begun."""
     from ui_helpers import choose_model
 
     window.settings.set("processing/tile_size", 64)
@@ -146,6 +147,11 @@ def test_a_real_edit_reports_percent_and_cancel_works_from_the_panel(qtbot, wind
     window.operations.actions["denoise"].trigger()
     progress = window.status.progress
     qtbot.waitUntil(lambda: progress.bar.value() > 0, timeout=30_000)
+    return progress
+
+
+def test_a_real_edit_reports_percent_and_cancel_works_from_the_panel(qtbot, window, make_photo, same_size_models):
+    progress = _start_a_slow_denoise(qtbot, window, make_photo)
     assert progress.bar.text().endswith(" %") and progress.bar.text() != "0 %"
     assert "elapsed" in progress.timing.full_text()
     assert progress.message.full_text().startswith("Denoise")
@@ -156,14 +162,7 @@ def test_a_real_edit_reports_percent_and_cancel_works_from_the_panel(qtbot, wind
 
 
 def test_a_real_edit_pauses_between_tiles_and_resumes_to_the_end(qtbot, window, make_photo, same_size_models):
-    from ui_helpers import choose_model
-
-    window.settings.set("processing/tile_size", 64)
-    open_image(qtbot, window, make_photo("big.png", 256, 256))
-    choose_model(window, "denoise", "slow-denoise")
-    window.operations.actions["denoise"].trigger()
-    progress = window.status.progress
-    qtbot.waitUntil(lambda: progress.bar.value() > 0, timeout=30_000)
+    progress = _start_a_slow_denoise(qtbot, window, make_photo)
     assert progress.pause_button.isVisible(), "an edit can pause"
     qtbot.wait(50)  # the status bar lays the wider panel out
     assert progress.message.width() >= progress.fontMetrics().horizontalAdvance("Denoise: tile 30 of 35"), \
