@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from machine import describe  # noqa: E402
 from machine_load import OtherLoad  # noqa: E402
-from training.evaluate import BENCH_DIR, detail_energy, load_rgb, noisy_version  # noqa: E402
+from training.bench_images import BENCH_DIR, detail_energy, load_rgb  # noqa: E402
+from training.evaluate import noisy_version  # noqa: E402
 
 from imagestudio.core.image import image_from_array  # noqa: E402
 from imagestudio.core.metrics import psnr, ssim_y  # noqa: E402

@@ -2,7 +2,7 @@
 
 Crops come from ../shared/bench images (evaluation only), downscaled ×4 with Pillow BICUBIC, then enlarged back by
 each method. Writes docs/upscale-x4-gan-crops.png, and docs/upscale-x4-gan.md with the numbers behind "sharper":
-Y-PSNR and the detail / colour-fringe ratios (training.evaluate.detail_energy) over Set5 and Set14.
+Y-PSNR and the detail / colour-fringe ratios (training.bench_images.detail_energy) over Set5 and Set14.
 
     python bench/gan_crops.py
 """
@@ -18,8 +18,8 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from training.evaluate import (BENCH_DIR, bicubic_lr, bicubic_up, lanczos_up, load_rgb,  # noqa: E402
-                               onnx_restorer, texture_summary)
+from training.bench_images import BENCH_DIR, load_rgb  # noqa: E402
+from training.evaluate import bicubic_lr, bicubic_up, lanczos_up, onnx_restorer, texture_summary  # noqa: E402
 
 CROPS = [("Set14", "baboon", (200, 40)), ("Set14", "zebra", (150, 60)), ("Set14", "comic", (40, 120)),
          ("Set5", "butterfly", (60, 60)), ("Set14", "lenna", (200, 200)), ("Set14", "flowers", (200, 120))]

@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from chart import bar_chart  # noqa: E402
 from machine import describe  # noqa: E402
 from machine_load import OtherLoad  # noqa: E402
-from training.evaluate import (BENCH_DIR, Row, bicubic_up, denoise_rows, lanczos_up, mean_psnr,  # noqa: E402
-                               mean_ssim, onnx_restorer, sr_rows)
+from training.bench_images import BENCH_DIR  # noqa: E402
+from training.evaluate import (Row, bicubic_up, denoise_rows, lanczos_up, mean_psnr, mean_ssim,  # noqa: E402
+                               onnx_restorer, sr_rows)
 from training.real_protocols import aliased_rows, summarise, web_photo_images, web_photo_rows  # noqa: E402
 
 MODELS = ROOT / "resources" / "models"

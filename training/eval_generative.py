@@ -30,7 +30,8 @@ from torch.nn import functional as F
 from training.data.emoji import EmojiSet, load_emoji, split_holdout, synthetic_emoji
 from training.data.sources import DEFAULT_DATA_DIR
 from training.export import MODELS_DIR
-from training.loop import RUNS_DIR, ProgressLog, load_checkpoint, save_checkpoint
+from training.checkpoints import RUNS_DIR, load_checkpoint, save_checkpoint
+from training.schedule import ProgressLog
 from training.tasks.generative import ImageBatches, save_sheet
 
 ROOT = Path(__file__).resolve().parents[1]

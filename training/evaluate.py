@@ -14,8 +14,9 @@ import numpy as np
 from PIL import Image
 
 from imagestudio.core.metrics import psnr, psnr_y, ssim_y
+from training.bench_images import BENCH_DIR, detail_energy, load_rgb
+from training.real_protocols import aliased_rows, summarise
 
-BENCH_DIR = Path(__file__).resolve().parents[2] / "shared" / "bench"
 DENOISE_SEED = 0
 
 Restorer = Callable[[np.ndarray], np.ndarray]  # float32 RGB (H, W, 3) in [0,1] -> same
@@ -28,11 +29,6 @@ class Row:
     method: str
     psnr: float
     ssim: float
-
-
-def load_rgb(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
 
 
 def bicubic_lr(hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
@@ -129,8 +125,6 @@ def model_metrics(task: str, scale: int, model_path: Path, bench_dir: Path = BEN
             metrics[f"{set_name.lower()}_x{scale}_psnr_y"] = round(mean_psnr(rows, "model", set_name), 3)
             metrics[f"{set_name.lower()}_x{scale}_ssim_y"] = round(mean_ssim(rows, "model", set_name), 4)
             metrics[f"{set_name.lower()}_x{scale}_bicubic_psnr_y"] = round(mean_psnr(rows, "bicubic", set_name), 3)
-        from training.real_protocols import aliased_rows, summarise  # lazy: real_protocols imports this module
-
         rows_aliased = list(aliased_rows("Set5", scale, methods, bench_dir))
         metrics[f"set5_x{scale}_aliased_psnr_y"] = round(summarise(rows_aliased, "model")[0], 3)
         metrics[f"set5_x{scale}_aliased_bicubic_psnr_y"] = round(summarise(rows_aliased, "bicubic")[0], 3)
@@ -174,22 +168,6 @@ def lowlight_metrics(model_path: Path, bench_dir: Path = BENCH_DIR, count: int =
                         f"cbsd68_{label}_brightness_ratio": round(float(bright), 3),
                         f"cbsd68_{label}_saturation_ratio": round(float(sat), 3)})
     return metrics
-
-
-def detail_energy(rgb: np.ndarray, border: int = 4) -> tuple[float, float]:
-    """(luma, chroma) mean |Laplacian| of a float RGB image, `border` pixels cropped: how much fine detail it has.
-
-    Compared with the real photo's, this says whether an upscaler restores texture (ratio near 1), leaves it blurred
-    (well below 1) or invents noise; a chroma ratio well above the luma one means colour fringes at edges."""
-    r, g, b = rgb[..., 0].astype(np.float64), rgb[..., 1].astype(np.float64), rgb[..., 2].astype(np.float64)
-    y = 0.299 * r + 0.587 * g + 0.114 * b
-    channels = (y, 0.564 * (b - y), 0.713 * (r - y))
-    energies = []
-    for c in channels:
-        lap = c[1:-1, :-2] + c[1:-1, 2:] + c[:-2, 1:-1] + c[2:, 1:-1] - 4 * c[1:-1, 1:-1]
-        inner = lap[border:-border, border:-border] if border else lap
-        energies.append(float(np.abs(inner).mean()))
-    return energies[0], energies[1] + energies[2]
 
 
 def texture_summary(set_name: str, scale: int, methods: dict[str, Callable[[np.ndarray, int], np.ndarray]],

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
 
 import numpy as np
-import onnx
 import torch
 from torch import nn
 
 from imagestudio.core import model_card
+from imagestudio.core.hashing import file_sha256
+from training.checkpoints import RUNS_DIR, load_checkpoint
 from training.data.sources import describe_sources, ship_copyright_files
-from training.loop import RUNS_DIR, load_checkpoint
+from training.onnx_card import read_metadata, write_metadata
 from training.registry import TASKS
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "resources" / "models"
@@ -44,25 +44,6 @@ def export_onnx(model: nn.Module, path: Path, example: torch.Tensor, metadata: d
     write_metadata(tmp, metadata)
     tmp.replace(path)
     return path
-
-
-def read_metadata(path: Path) -> dict[str, str]:
-    """The file's metadata_props (the model card), in file order."""
-    return {entry.key: entry.value for entry in onnx.load(str(path), load_external_data=False).metadata_props}
-
-
-def write_metadata(path: Path, metadata: dict[str, str]) -> None:
-    """Replace the file's metadata_props (the model card) in place, atomically."""
-    proto = onnx.load(str(path))
-    del proto.metadata_props[:]
-    for key, value in metadata.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, str(value)
-    proto.producer_name = "imagestudio-training"
-    onnx.checker.check_model(proto)
-    tmp = path.with_name(path.name + ".meta.tmp")
-    onnx.save(proto, str(tmp))
-    tmp.replace(path)
 
 
 def check_parity(model: nn.Module, path: Path, inputs: list[torch.Tensor]) -> float:
@@ -120,17 +101,13 @@ def validate_in_app(path: Path, task: str, scale: int) -> None:
         raise AssertionError(f"the app's runtime gave shape {out.shape}")
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def write_card_markdown(path: Path, metadata: dict[str, str]) -> Path:
     """resources/models/<name>.md: the same card, for people browsing the repository."""
     lines = [f"# {metadata[model_card.TITLE]} (`{metadata[model_card.NAME]}`)", "",
              metadata[model_card.DESCRIPTION], ""]
     lines += ["| field | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in metadata.items() if k not in (model_card.TITLE, model_card.DESCRIPTION)]
-    lines += ["", f"File: `{path.name}`, sha256 `{sha256(path)}`."]
+    lines += ["", f"File: `{path.name}`, sha256 `{file_sha256(path)}`."]
     card = path.with_suffix(".md")
     card.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return card

@@ -21,9 +21,9 @@ from torch import nn
 
 from imagestudio.core import model_card
 from training.data.emoji import FACE_SUBGROUPS, LICENCE, describe_emoji_source
-from training.export import (MODELS_DIR, OPSET, WEIGHTS_LICENCE, check_parity, write_card_markdown,
-                             write_metadata)
-from training.loop import RUNS_DIR, load_checkpoint
+from training.checkpoints import RUNS_DIR, load_checkpoint
+from training.export import MODELS_DIR, OPSET, WEIGHTS_LICENCE, check_parity, write_card_markdown
+from training.onnx_card import write_metadata
 from training.registry import TASKS
 
 LATENT_RANGE = "-inf,inf"  # z is unbounded: standard normal, see latent_distribution

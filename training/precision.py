@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from imagestudio.core import model_card
+from imagestudio.core.hashing import file_sha256
+from training.onnx_card import read_metadata, write_metadata
 
 PATCHES = 48
 PATCH = 96  # a multiple of every scale and tile multiple we ship (2, 4, 8)
@@ -96,8 +98,6 @@ def precision_losses(task: str, scale: int, path: Path, precisions: tuple[str, .
 
 def update_card(path: Path, losses: dict[str, float]) -> None:
     """Writes `precision_loss_db` into the ONNX card and its markdown copy (its row and the file's sha256)."""
-    from training.export import read_metadata, sha256, write_metadata
-
     metadata = read_metadata(path)
     metadata[model_card.PRECISION_LOSS_DB] = json.dumps(losses, sort_keys=True)
     write_metadata(path, metadata)
@@ -112,7 +112,7 @@ def update_card(path: Path, losses: dict[str, float]) -> None:
             anchor = re.search(rf"^\| {model_card.METRICS} \|.*\|$", text, re.MULTILINE)
             at = anchor.end() if anchor else text.index("\n\nFile:")
             text = text[:at] + "\n" + row + text[at:]
-        text = re.sub(r"sha256 `[0-9a-f]{64}`", f"sha256 `{sha256(path)}`", text)
+        text = re.sub(r"sha256 `[0-9a-f]{64}`", f"sha256 `{file_sha256(path)}`", text)
         card.write_text(text, encoding="utf-8")
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from imagestudio.core.metrics import psnr_y, ssim_y
-from training.evaluate import BENCH_DIR, detail_energy, load_rgb
+from training.bench_images import BENCH_DIR, detail_energy, load_rgb
 
 Upscaler = Callable[[np.ndarray, int], np.ndarray]
 WEB_QUALITY = 60

@@ -5,7 +5,7 @@
 Uses the photos held out of training (never ../shared/bench). For each snapshot it prints, on bicubic and on
 realistic (blur/noise/JPEG) inputs:
 - PSNR-Y against the photo (fidelity; a GAN is allowed to lose some);
-- detail ratio: mean |Laplacian| of the luma, output / photo (training.evaluate.detail_energy: higher = more fine
+- detail ratio: mean |Laplacian| of the luma, output / photo (training.bench_images.detail_energy: higher = more fine
   detail; bicubic is far below the photo, an over-sharpened or noisy model climbs above it);
 - colour-fringe ratio: the same for the chroma channels (rising faster than the detail ratio = invented colour at
   edges, a GAN artefact).
@@ -25,8 +25,8 @@ from torch.nn import functional as F
 
 from training.config import load_config
 from training.data.degrade import bicubic_down, realistic_down, to_tensor_batch
-from training.evaluate import detail_energy
-from training.loop import RUNS_DIR
+from training.bench_images import detail_energy
+from training.checkpoints import RUNS_DIR
 from training.tasks.common import photo_pools
 from training.tasks import build_model
 

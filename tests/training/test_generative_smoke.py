@@ -50,7 +50,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_gan_trains_exports_and_loads_in_the_app(exported: dict[str, Path]) -> None:
     from imagestudio.core.models import find_model
-    from training.loop import load_checkpoint
+    from training.checkpoints import load_checkpoint
     from training.tasks import build_model
 
     path = exported["gan"]

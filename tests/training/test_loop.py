@@ -12,7 +12,8 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 from training.config import dry_run_config, load_config  # noqa: E402
-from training.loop import Schedule, run  # noqa: E402
+from training.schedule import Schedule
+from training.loop import run  # noqa: E402
 from training.registry import TASKS  # noqa: E402
 from training.tasks.base import TrainTask  # noqa: E402
 

@@ -12,7 +12,7 @@ import pytest
 from imagestudio.core.cpu_features import cpu_features
 from imagestudio.core.models import read_model_card
 from imagestudio.core.onnx_metadata import read_metadata_props
-from training.export import sha256
+from imagestudio.core.hashing import file_sha256 as sha256
 from training.precision import precision_losses, update_card
 
 if importlib.util.find_spec("openvino") is None:

@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 from training.archs import build_arch
-from training.loop import Schedule, init_from_onnx, init_from_run, save_checkpoint
+from training.checkpoints import init_from_onnx, init_from_run, save_checkpoint
+from training.schedule import Schedule
 
 
 class TrainTask(ABC):

@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from training.data.emoji import emoji_pool
-from training.loop import Schedule, cosine_lr
+from training.schedule import Schedule, cosine_lr
 from training.registry import ARCHS, TASKS
 from training.tasks.base import TrainTask
 from training.tasks.generative import ImageBatches, ema_decay, recalibrate_batchnorm, save_sheet

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from training.loop import Schedule, schedule_lr, use_bf16
+from training.schedule import Schedule, schedule_lr, use_bf16
 from training.losses import charbonnier
 from training.tasks.base import TrainTask
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from training.data.degrade import bicubic_down, realistic_down, to_tensor_batch
-from training.loop import Schedule, cosine_lr
+from training.schedule import Schedule, cosine_lr
 from training.losses import (artifact_loss, charbonnier, gaussian_blur, relativistic_d_loss, relativistic_g_loss,
                              unsharp_mask)
 from training.registry import ARCHS, TASKS

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from training.data.degrade_realistic import second_order
-from training.loop import RUNS_DIR, init_from_onnx, use_bf16
+from training.checkpoints import RUNS_DIR, init_from_onnx
+from training.schedule import use_bf16
 from training.losses import unsharp_mask
 from training.perceptual import PerceptualLoss
 from training.registry import ARCHS, TASKS

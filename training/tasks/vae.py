@@ -16,7 +16,7 @@ import torch
 
 from training.archs.vae import ConvVAE
 from training.data.emoji import emoji_pool
-from training.loop import Schedule, cosine_lr
+from training.schedule import Schedule, cosine_lr
 from training.registry import TASKS
 from training.tasks.base import TrainTask
 from training.tasks.generative import ImageBatches, save_sheet
