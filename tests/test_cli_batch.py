@@ -163,3 +163,18 @@ def test_batch_and_generate_never_load_qt() -> None:
             "assert 'PySide6' not in sys.modules and 'torch' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_batch_format_takes_exactly_the_cores_output_choices(capsys) -> None:
+    from imagestudio.cli import build_parser
+    from imagestudio.core.imageio.formats import OUTPUT_CHOICES
+
+    parser = build_parser()
+    for choice in OUTPUT_CHOICES:
+        assert parser.parse_args(["batch", "in", "out", "--format", choice.lower()]).format == choice
+    with pytest.raises(SystemExit):
+        parser.parse_args(["batch", "in", "out", "--format", "gif"])
+    assert "unknown format 'gif'" in capsys.readouterr().err
+    batch_help = next(a for a in parser._subparsers._group_actions[0].choices["batch"]._actions
+                      if "--format" in a.option_strings).help
+    assert batch_help.startswith(f"output format: {', '.join(c.lower() for c in OUTPUT_CHOICES)} ")

@@ -19,7 +19,7 @@ from imagestudio.core.batch import (
     CONFLICT_RULES,
     DEFAULT_TEMPLATE,
     NAMED_PIPELINES,
-    OUTPUT_FORMATS,
+    OUTPUT_CHOICES,
     SKIP,
     BatchPlan,
     BatchReport,
@@ -33,6 +33,7 @@ from imagestudio.core.batch import (
     with_device,
 )
 from imagestudio.core.batch.report import check_report_path
+from imagestudio.core.imageio.formats import SAME, output_format
 from imagestudio.core.runtime import DEVICES, expected_provider
 
 EXIT_SOME_FAILED = 1
@@ -54,8 +55,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="only files matching, e.g. '*.jpg' (repeatable)")
     parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
                         help="leave out files or folders matching, e.g. 'raw/*' (repeatable)")
-    parser.add_argument("--format", type=_format, default="same", metavar="FORMAT",
-                        help=f"output format: {', '.join(f.lower() for f in OUTPUT_FORMATS)} (default: same)")
+    parser.add_argument("--format", type=_format, default=SAME, metavar="FORMAT",
+                        help=f"output format: {', '.join(f.lower() for f in OUTPUT_CHOICES)} (default: same)")
     parser.add_argument("--quality", type=int, default=95, metavar="1-100", help="JPEG/WebP quality (default: 95)")
     parser.add_argument("--name", default=DEFAULT_TEMPLATE, metavar="TEMPLATE",
                         help="output name: {stem}, {ext}, {name}, {index}; e.g. '{stem}_x4.{ext}' "
@@ -79,12 +80,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _format(text: str) -> str:
-    upper = {"JPG": "JPEG", "TIF": "TIFF"}.get(text.upper(), text.upper())
-    if upper == "SAME":
-        return "same"
-    if upper not in OUTPUT_FORMATS:
+    fmt = output_format(text)
+    if fmt is None:
         raise argparse.ArgumentTypeError(f"unknown format '{text}'")
-    return upper
+    return fmt
 
 
 def _cluster_address(text: str) -> str:

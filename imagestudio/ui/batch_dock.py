@@ -34,7 +34,7 @@ from imagestudio.core.batch import (
     CONFLICT_RULES,
     DEFAULT_TEMPLATE,
     NAMED_PIPELINES,
-    OUTPUT_FORMATS,
+    OUTPUT_CHOICES,
     SKIP,
     BatchError,
     BatchPlan,
@@ -50,6 +50,7 @@ from imagestudio.core.batch import (
     with_device,
 )
 from imagestudio.core.errors import ImageStudioError
+from imagestudio.core.imageio.formats import SAME
 from imagestudio.core.pipeline import Pipeline
 from imagestudio.core.progress import Task
 from imagestudio.ui import dialogs
@@ -113,8 +114,8 @@ class BatchDock(QDockWidget):
         self.pipeline_combo.addItem("Preset file…", PRESET)
         self.pipeline_combo.activated.connect(self._pipeline_chosen)
         self.format_combo = QComboBox()
-        for fmt in OUTPUT_FORMATS:
-            self.format_combo.addItem("Same as input" if fmt == "same" else fmt, fmt)
+        for fmt in OUTPUT_CHOICES:
+            self.format_combo.addItem("Same as input" if fmt == SAME else fmt, fmt)
         self.quality = QSpinBox()
         self.quality.setRange(1, 100)
         self.quality.setValue(95)

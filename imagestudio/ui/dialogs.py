@@ -25,17 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from imagestudio.core.image import SUPPORTED_SUFFIXES
-from imagestudio.core.imageio.formats import PHONE_FORMATS
+from imagestudio.core.imageio.formats import FORMATS, OUTPUT_FORMATS, is_lossy, output_format_for_suffix
 
 log = logging.getLogger(__name__)
 
 UnsavedChoice = Literal["save", "discard", "cancel"]
 BusyOpenChoice = Literal["queue", "stop", "cancel"]
 IMAGE_FILTER = f"Images ({' '.join(f'*{suffix}' for suffix in sorted(SUPPORTED_SUFFIXES))});;All files (*)"
-# HEIC and AVIF where this installation can write them (pillow-heif; Pillow built with libavif).
-SAVE_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "TIFF": ".tif", "BMP": ".bmp",
-                **{fmt: {"HEIF": ".heic", "AVIF": ".avif"}[fmt] for fmt in PHONE_FORMATS}}
-LOSSY_FORMATS = ("JPEG", "WEBP", "HEIF", "AVIF")
+# The core's output formats (HEIC and AVIF where this installation writes them) and the suffix each gets.
+SAVE_FORMATS = {fmt: FORMATS[fmt].suffix for fmt in OUTPUT_FORMATS}
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,7 @@ def confirm_overwrite_original(parent: QWidget | None, name: str, format: str, q
                       f"{name} is the photo you opened. Replace it with the edited image?",
                       QMessageBox.StandardButton.NoButton, parent)
     lossy = (f"It will be re-encoded as {format} at quality {quality}: {format} is lossy, so some detail of the "
-             "original is lost for good." if format in LOSSY_FORMATS
+             "original is lost for good." if is_lossy(format)
              else f"It will be rewritten as {format}.")
     box.setInformativeText(f"{lossy} The original cannot be recovered afterwards.")
     overwrite = box.addButton("Overwrite original", QMessageBox.ButtonRole.DestructiveRole)
@@ -174,9 +172,8 @@ def ask_save_target(
 
 
 def format_for_suffix(suffix: str) -> str | None:
-    suffix = suffix.lower()
-    aliases = {".jpeg": "JPEG", ".tiff": "TIFF", ".heif": "HEIF", ".hif": "HEIF"}
-    return aliases.get(suffix) or next((name for name, ext in SAVE_FORMATS.items() if ext == suffix), None)
+    """The Save As format a suffix names ('.JPEG' -> 'JPEG'); None for one it does not offer."""
+    return output_format_for_suffix(suffix)
 
 
 class SaveOptionsDialog(QDialog):
@@ -208,7 +205,7 @@ class SaveOptionsDialog(QDialog):
         self._update_quality(self._format.currentText())
 
     def _update_quality(self, fmt: str) -> None:
-        lossy = fmt in LOSSY_FORMATS
+        lossy = is_lossy(fmt)
         self._quality.setEnabled(lossy)
         self.lossy_note.setText(f"{fmt} is lossy: each save re-encodes the image and loses a little detail."
                                 if lossy else "")

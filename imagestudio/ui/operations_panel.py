@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 
 from imagestudio.core.errors import ImageStudioError
 from imagestudio.core.models import default_model, list_models
+from imagestudio.core.runtime import DEVICES
 from imagestudio.ui.operations import OPERATION_SPECS, SPECS_BY_KEY, OperationSpec, build_steps
 from imagestudio.ui.preview import PreviewResult, PreviewRunner, SourceFunction, describe
-from imagestudio.ui.settings import DEVICES
 
 log = logging.getLogger(__name__)
 _DEVICE_TITLES = {"auto": "Auto (CUDA, then CPU)", "cuda": "CUDA (GPU)", "cpu": "CPU"}

@@ -13,6 +13,8 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from imagestudio.core.errors import DeviceError
 from imagestudio.core.image import DEFAULT_MAX_PIXELS
+from imagestudio.core.imageio.formats import FORMATS, OUTPUT_FORMATS, SAME, format_words
+from imagestudio.core.runtime import DEVICES
 from imagestudio.core.runtime_choice import BACKENDS, PRECISIONS, CpuRequest, check_request
 
 ORGANISATION = "ImageStudio"
@@ -21,6 +23,7 @@ APPLICATION = "ImageStudio"
 # Bump when docks are added, removed or renamed: restoreState() then ignores a layout saved by an older build.
 WINDOW_STATE_VERSION = 2  # 2: the canvas-first layout (Gallery and Batch start hidden)
 RECENT_FILES_LIMIT = 10
+_LOSSY = format_words(name for name, info in FORMATS.items() if info.lossy)
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,10 @@ SETTINGS: tuple[Setting, ...] = (
             "CPU precision: auto (bf16 on CPUs with AMX/AVX512-BF16 where the model's card allows it, int8 where "
             "the card ships a faster variant, else fp32), fp32, bf16 or int8."),
     Setting("processing/tile_size", int, 0, "Tile side in pixels for model runs; 0 lets the core choose."),
-    Setting("output/format", str, "same", "Format for Save As and Export: same (as the input), PNG, JPEG, WEBP, TIFF."),
-    Setting("output/quality", int, 95, "Quality for JPEG and WEBP output, 1 to 100."),
+    Setting("output/format", str, SAME,
+            f"Format for Save As and Export: {SAME} (as the input), {format_words(OUTPUT_FORMATS)}."),
+    Setting("output/quality", int, 95,
+            f"Quality for {_LOSSY} output, 1 to 100."),
     Setting("output/keep_metadata", bool, True, "Carry EXIF and the ICC profile over to saved files."),
     Setting("history/memory_limit_mb", int, 1024,
             "Memory for undo states; older states are written to a temporary folder and read back on undo."),
@@ -61,15 +66,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("batch/pipeline", str, "", "Batch pipeline: a named pipeline, 'history' or 'preset'."),
     Setting("batch/preset", str, "", "Batch: the preset file when the pipeline is 'preset'."),
     Setting("batch/format", str, "", "Batch output format."),
-    Setting("batch/quality", int, 95, "Batch output quality for JPEG and WEBP."),
+    Setting("batch/quality", int, 95, f"Batch output quality for {_LOSSY}."),
     Setting("batch/template", str, "", "Batch output name template."),
     Setting("batch/conflict", str, "", "Batch: what to do when the output exists."),
     Setting("batch/resume", bool, True, "Batch: skip files finished by an earlier run."),
     Setting("batch/cluster", str, "", "Batch: the Ray cluster to run on (empty: this computer)."),
 )
 _BY_KEY = {setting.key: setting for setting in SETTINGS}
-DEVICES = ("auto", "cuda", "cpu")
-OUTPUT_FORMATS = ("same", "PNG", "JPEG", "WEBP", "TIFF")
 
 
 def qsettings() -> QSettings:

@@ -14,8 +14,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from imagestudio.core.imageio.formats import OUTPUT_CHOICES
+from imagestudio.core.runtime import DEVICES
 from imagestudio.core.runtime_choice import BACKENDS, PRECISIONS
-from imagestudio.ui.settings import DEVICES, OUTPUT_FORMATS, AppSettings
+from imagestudio.ui.settings import AppSettings
 
 
 class SettingsDialog(QDialog):
@@ -46,10 +48,10 @@ class SettingsDialog(QDialog):
         self.tile.setSuffix(" px")
         self.tile.setValue(settings.get("processing/tile_size"))
         self.output_format = QComboBox()
-        self.output_format.addItems(list(OUTPUT_FORMATS))
+        self.output_format.addItems(list(OUTPUT_CHOICES))
         self.output_format.setItemText(0, "Same as the input")
-        self.output_format.setCurrentIndex(max(0, OUTPUT_FORMATS.index(settings.get("output/format"))
-                                               if settings.get("output/format") in OUTPUT_FORMATS else 0))
+        self.output_format.setCurrentIndex(max(0, OUTPUT_CHOICES.index(settings.get("output/format"))
+                                               if settings.get("output/format") in OUTPUT_CHOICES else 0))
         self.quality = QSpinBox()
         self.quality.setRange(1, 100)
         self.quality.setValue(settings.get("output/quality"))
@@ -100,7 +102,7 @@ class SettingsDialog(QDialog):
         settings.set("processing/backend", self.backend.currentText())
         settings.set("processing/precision", self.precision.currentText())
         settings.set("processing/tile_size", self.tile.value())
-        settings.set("output/format", OUTPUT_FORMATS[self.output_format.currentIndex()])
+        settings.set("output/format", OUTPUT_CHOICES[self.output_format.currentIndex()])
         settings.set("output/quality", self.quality.value())
         settings.set("output/keep_metadata", self.keep_metadata.isChecked())
         settings.set("history/memory_limit_mb", self.history_limit.value())

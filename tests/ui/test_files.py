@@ -124,3 +124,17 @@ def test_save_options_say_when_the_format_is_lossy(qtbot):
     assert dialog.lossy_note.isVisible() and "lossy" in dialog.lossy_note.text()
     dialog._format.setCurrentText("PNG")
     assert not dialog.lossy_note.isVisible()
+
+
+def test_the_bmp_preference_saves_a_bmp_that_reads_back(qtbot, window, photo, same_size_models, dialog_recorder):
+    window.settings.set("output/format", "BMP")
+    open_image(qtbot, window, photo)
+    run_operation(qtbot, window, "denoise")
+    dialog_recorder.accept_suggested = True
+    window.files.save_action.trigger()
+    wait_idle(qtbot, window)
+    written = photo.with_name("photo_edited.bmp")
+    assert not dialog_recorder.errors and dialog_recorder.save_suggestions == [written]
+    back = load_image(written)
+    assert back.meta.format == "BMP"
+    np.testing.assert_allclose(back.rgb, window.document.image.rgb, atol=1 / 255 + 1e-6)

@@ -8,16 +8,17 @@
 
 from imagestudio.core.batch.discover import Ignored, SourceFile, discover, split_patterns
 from imagestudio.core.batch.manifest import MANIFEST_NAME, Manifest, file_sha256, pipeline_hash
-from imagestudio.core.batch.naming import CONFLICT_RULES, DEFAULT_TEMPLATE, OUTPUT_FORMATS, OutputRule
+from imagestudio.core.batch.naming import CONFLICT_RULES, DEFAULT_TEMPLATE, OutputRule
 from imagestudio.core.batch.pipelines import NAMED_PIPELINES, load_pipeline, pipeline_models, with_device
 from imagestudio.core.batch.plan import PROCESS, RESUME, SKIP, BatchPlan, BatchSpec, PlannedFile, plan_batch
 from imagestudio.core.batch.report import CANCELLED, DONE, FAILED, SKIPPED, BatchReport, FileResult
 from imagestudio.core.batch.runner import BatchRunner, BatchStatus, run_batch
 from imagestudio.core.errors import BatchError
+from imagestudio.core.imageio.formats import OUTPUT_CHOICES
 
 __all__ = [
     "CANCELLED", "CONFLICT_RULES", "DEFAULT_TEMPLATE", "DONE", "FAILED", "MANIFEST_NAME", "NAMED_PIPELINES",
-    "OUTPUT_FORMATS", "PROCESS", "RESUME", "SKIP", "SKIPPED", "BatchError", "BatchPlan", "BatchReport",
+    "OUTPUT_CHOICES", "PROCESS", "RESUME", "SKIP", "SKIPPED", "BatchError", "BatchPlan", "BatchReport",
     "BatchRunner", "BatchSpec", "BatchStatus", "FileResult", "Ignored", "Manifest", "OutputRule", "PlannedFile",
     "SourceFile", "discover", "file_sha256", "load_pipeline", "pipeline_hash", "pipeline_models", "plan_batch",
     "run_batch", "split_patterns", "with_device",

@@ -15,11 +15,9 @@ from typing import Any
 
 from imagestudio.core.errors import BatchError
 from imagestudio.core.file_names import NameLimits, name_problem
-from imagestudio.core.imageio.formats import SUFFIX_FORMATS
+from imagestudio.core.imageio.formats import FORMATS, OUTPUT_CHOICES, SAME, SUFFIX_FORMATS, output_format
 
 CONFLICT_RULES = ("skip", "overwrite", "rename")
-OUTPUT_FORMATS = ("same", "PNG", "JPEG", "WEBP", "TIFF", "BMP")
-FORMAT_SUFFIXES = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "TIFF": "tif", "BMP": "bmp", "GIF": "gif"}
 TEMPLATE_FIELDS = ("stem", "ext", "name", "index")
 DEFAULT_TEMPLATE = "{stem}.{ext}"
 _MAX_RENAMES = 10_000
@@ -33,14 +31,16 @@ class OutputRule:
     """How each result is written: format ("same": the input's), quality, name template, and what to do when the
     output file already exists ("skip", "overwrite" or "rename" to name_1.ext, name_2.ext...)."""
 
-    format: str = "same"
+    format: str = SAME
     quality: int = 95
     template: str = DEFAULT_TEMPLATE
     conflict: str = "skip"
     keep_metadata: bool = True
 
     def __post_init__(self) -> None:
-        fmt = self.format if self.format == "same" else _format_name(self.format)
+        fmt = output_format(self.format)
+        if fmt is None:
+            raise BatchError(f"the output format must be one of {', '.join(OUTPUT_CHOICES)}, not {self.format!r}")
         object.__setattr__(self, "format", fmt)
         if isinstance(self.quality, bool) or not isinstance(self.quality, int) or not 1 <= self.quality <= 100:
             raise BatchError(f"quality must be a whole number from 1 to 100, not {self.quality!r}")
@@ -53,9 +53,9 @@ class OutputRule:
 
     def extension_for(self, source: Path) -> str:
         """{ext}: the output format's usual suffix, or the input's own for "same"."""
-        if self.format == "same":
+        if self.format == SAME:
             return source.suffix.lower().lstrip(".")
-        return FORMAT_SUFFIXES[self.format]
+        return FORMATS[self.format].suffix.lstrip(".")
 
     def render(self, source: PurePosixPath, index: int) -> PurePosixPath:
         """The output path relative to the output folder: the input's sub-folders, then the rendered name."""
@@ -70,15 +70,7 @@ class OutputRule:
         return source.parent / rendered
 
 
-def _format_name(name: str) -> str:
-    upper = str(name).strip().upper()
-    upper = {"JPG": "JPEG", "TIF": "TIFF", "SAME": "same"}.get(upper, upper)
-    if upper != "same" and upper not in OUTPUT_FORMATS:
-        raise BatchError(f"the output format must be one of {', '.join(OUTPUT_FORMATS)}, not {name!r}")
-    return upper
-
-
-def check_template(template: str, fmt: str = "same") -> None:
+def check_template(template: str, fmt: str = SAME) -> None:
     """Refuses a template that names an unknown field, is empty, or could write outside the output folder."""
     if not isinstance(template, str) or not template.strip():
         raise BatchError("the name template is empty; try {stem}.{ext}")
@@ -112,12 +104,12 @@ def check_template(template: str, fmt: str = "same") -> None:
     _check_relative(sample, template)
     suffix = sample.suffix.lower()
     if suffix not in SUFFIX_FORMATS or not sample.stem or sample.name.startswith("."):
-        kinds = ", ".join(sorted({f".{s}" for s in FORMAT_SUFFIXES.values()}))
+        kinds = ", ".join(sorted(info.suffix for info in FORMATS.values()))
         what = f"ends in '{suffix}', which is not an image type" if suffix else "has no file extension"
         if sample.name.startswith("."):
             what = "makes hidden file names (they start with '.')"
         raise BatchError(f"the name template '{template}' {what}; end it with .{{ext}} or one of {kinds}")
-    if "{ext}" not in template and suffix in SUFFIX_FORMATS and fmt != "same" and SUFFIX_FORMATS[suffix] != fmt:
+    if "{ext}" not in template and suffix in SUFFIX_FORMATS and fmt != SAME and SUFFIX_FORMATS[suffix] != fmt:
         raise BatchError(f"the name template '{template}' ends in {suffix} but the output format is {fmt}; "
                          "use .{ext} or pick the matching format")
 

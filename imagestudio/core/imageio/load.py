@@ -25,7 +25,12 @@ from imagestudio.core.imageio.decode import (
     orient,
     tile_rawmodes,
 )
-from imagestudio.core.imageio.formats import DEFAULT_MAX_PIXELS, READ_FORMATS, normalise_format
+from imagestudio.core.imageio.formats import (
+    DEFAULT_MAX_PIXELS,
+    READ_FORMATS,
+    format_words,
+    normalise_format,
+)
 from imagestudio.core.imageio.image_types import Image, ImageMeta, to_float
 from imagestudio.core.imageio.metadata import exif_for_meta, read_dpi, read_orientation
 from imagestudio.core.imageio.shot_info import jpeg_quality_from_tables
@@ -47,7 +52,6 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct
 # Also these, from Pillow's plugins on damaged headers of later frames (found by fuzzing: a TIFF whose next-IFD
 # pointer leads to garbage raises TypeError "Missing dimensions" from n_frames).
 _PILLOW_ERRORS = (*_DECODE_ERRORS, TypeError, KeyError)
-_READABLE = "JPEG, PNG, WebP, TIFF, BMP and GIF"
 # O_NONBLOCK: opening a FIFO that was swapped in after a check must not block the app forever.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
 
@@ -158,7 +162,8 @@ def _bomb_message(path: Path, error: Exception, max_pixels: int | None) -> str:
 def _unidentified_message(path: Path) -> str:
     other = _pillow_format(path)
     if other:
-        return f"{_name(path)} is in {other} format, which ImageStudio does not open (it opens {_READABLE})"
+        opens = format_words(READ_FORMATS)
+        return f"{_name(path)} is in {other} format, which ImageStudio does not open (it opens {opens})"
     return f"{_name(path)} is not an image or is damaged (cannot identify image file)"
 
 

@@ -16,13 +16,13 @@ from PIL import Image as PILImage
 from imagestudio.core.errors import ImageSaveError, NotEnoughMemoryError
 from imagestudio.core.file_names import name_problem
 from imagestudio.core.imageio.atomic import atomic_write, write_temporary
-from imagestudio.core.imageio.formats import FORMATS, SUFFIX_FORMATS, FormatInfo, normalise_format
+from imagestudio.core.imageio.formats import FORMATS, SUFFIX_FORMATS, FormatInfo, format_words, normalise_format
 from imagestudio.core.imageio.image_types import Image, ImageMeta, to_uint8, to_uint16
 from imagestudio.core.imageio.metadata import icc_fits
 from imagestudio.core.imageio.png16 import write_png16
 from imagestudio.core.imageio.tiff_writer import write_tiff
 
-_WRITABLE = "JPEG, PNG, WebP, TIFF, BMP and GIF"
+_WRITES = format_words(FORMATS)
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # Rec. 601, as Pillow's convert("L")
 
 
@@ -100,14 +100,14 @@ def _target_format(path: Path, format: str | None) -> str:  # noqa: A002
         name = normalise_format(format)
         if name is None:
             raise ImageSaveError(
-                f"cannot save {path.name}: ImageStudio cannot write {format} files (it writes {_WRITABLE})"
+                f"cannot save {path.name}: ImageStudio cannot write {format} files (it writes {_WRITES})"
             )
         return name
     suffix = path.suffix.lower()
     if not suffix:
         raise ImageSaveError(f"cannot save {path.name}: the name has no extension to choose a format (.png, .jpg, ...)")
     if suffix not in SUFFIX_FORMATS:
-        raise ImageSaveError(f"cannot save {path.name}: unknown file type {suffix} (it writes {_WRITABLE})")
+        raise ImageSaveError(f"cannot save {path.name}: unknown file type {suffix} (it writes {_WRITES})")
     return SUFFIX_FORMATS[suffix]
 
 

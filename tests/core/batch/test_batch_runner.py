@@ -28,6 +28,8 @@ from imagestudio.core.batch import (
     run_batch,
 )
 from imagestudio.core.errors import ModelNotFoundError
+from imagestudio.core.image import load_image
+from imagestudio.core.imageio.formats import FORMATS, OUTPUT_FORMATS
 from imagestudio.core.progress import Task
 
 
@@ -205,3 +207,17 @@ def test_cancel_mid_run_never_deadlocks(tmp_path: Path, bundled_upscalers, queue
     thread.join(30)
     assert not thread.is_alive(), "the stages stopped"
     assert reports[0].cancelled and len(reports[0].done) <= 1
+
+
+@pytest.mark.parametrize("fmt", OUTPUT_FORMATS)
+def test_each_output_format_is_written_with_its_suffix_and_reads_back(tmp_path: Path, bundled_upscalers,
+                                                                        fmt: str) -> None:
+    write_photo(tmp_path / "in" / "a.png", seed=1)
+    report = run_batch(spec_for(tmp_path / "in", rule=OutputRule(format=fmt)))
+    written = tmp_path / "out" / f"a{FORMATS[fmt].suffix}"
+    assert by_input(report)["a.png"][:2] == (DONE, written.name)
+    back = load_image(written)
+    source = load_image(tmp_path / "in" / "a.png")
+    assert back.meta.format == fmt and (back.width, back.height) == (source.width * 2, source.height * 2)
+    if not FORMATS[fmt].lossy:  # a nearest-neighbour ×2: every pixel is one of the input's, exactly
+        assert np.array_equal(back.rgb[::2, ::2], source.rgb)
