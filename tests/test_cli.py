@@ -167,3 +167,21 @@ def test_usage_errors_exit_2(photo):
     assert done.returncode == 2 and "invalid choice" in done.stderr
     done = cli("models", "add")
     assert done.returncode == 2 and "needs the .onnx FILE" in done.stderr
+
+
+def test_every_device_option_takes_the_cores_devices() -> None:
+    import argparse
+
+    from imagestudio.cli import build_parser
+    from imagestudio.core.runtime import DEVICES
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    found = 0
+    for command in commands.values():
+        subs = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        for parser in [command, *(p for s in subs for p in s.choices.values())]:
+            for action in parser._actions:
+                if "--device" in action.option_strings:
+                    assert tuple(action.choices) == DEVICES, parser.prog
+                    found += 1
+    assert found >= 7  # upscale, denoise, lowlight, enhance, generate, batch, models

@@ -33,7 +33,8 @@ from imagestudio.core.runtime_choice import CpuChoice, CpuRequest, check_request
 
 log = logging.getLogger(__name__)
 
-DEVICES = ("auto", "cpu", "cuda")
+# Where models may run, in the order "auto" tries them; every list and check of devices reads this.
+DEVICES = ("auto", "cuda", "cpu")
 CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
 

@@ -118,3 +118,16 @@ def test_pinned_run_names_the_models_that_ran(bundled_upscalers, photo):
     assert [r.card.name for r in run.models] == ["upscale-x2"]
     unpinned = Pipeline([Step.of("upscale", UpscaleParams(scale=2))]).run(load_image(photo))
     assert unpinned.steps[0].params["model"] is None
+
+
+def test_a_device_outside_the_cores_list_is_refused_alike_everywhere() -> None:
+    from imagestudio.core.batch import with_device
+    from imagestudio.core.errors import PipelineError
+    from imagestudio.core.ops.generate import generate
+    from imagestudio.core.runtime import DEVICES
+
+    words = f"device must be one of {', '.join(DEVICES)}, not 'gpu'"
+    for refuse in (lambda: UpscaleParams(device="gpu"), lambda: Step("denoise", {"device": "gpu"}).parsed_params(),
+                   lambda: with_device(load_pipeline("enhance"), "gpu"), lambda: generate(1, device="gpu")):
+        with pytest.raises(PipelineError, match=words):
+            refuse()

@@ -11,8 +11,8 @@ from imagestudio.core import bounded_json
 from imagestudio.core.errors import ModelNotFoundError, PipelineError
 from imagestudio.core.models import ModelCard
 from imagestudio.core.ops import DenoiseParams, EnhanceParams, LowlightParams, UpscaleParams
+from imagestudio.core.ops._common import check_device_param
 from imagestudio.core.pipeline import MAX_JSON_CHARS, Pipeline, Step
-from imagestudio.core.runtime import DEVICES
 
 # name -> (title, pipeline); the GUI offers the same list.
 NAMED_PIPELINES: dict[str, tuple[str, Pipeline]] = {
@@ -49,8 +49,7 @@ def load_pipeline(choice: str | Path) -> Pipeline:
 
 def with_device(pipeline: Pipeline, device: str) -> Pipeline:
     """A copy whose every step runs on `device` (all operations take one)."""
-    if device not in DEVICES:
-        raise PipelineError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
+    check_device_param(device)
     return Pipeline([Step(step.op, {**step.params, "device": device}) for step in pipeline.steps])
 
 

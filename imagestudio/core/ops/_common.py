@@ -67,9 +67,14 @@ class OpParams:
 MAX_TILE = 16384  # pixels per side; a larger tile is no tiling at all
 
 
-def check_device_and_tile(device: Any, tile: Any) -> None:
+def check_device_param(device: Any) -> None:
+    """A `device` parameter (of a step, a preset, a batch) is one of core.runtime.DEVICES, else PipelineError."""
     if not isinstance(device, str) or device not in DEVICES:
         raise PipelineError(f"device must be one of {', '.join(DEVICES)}, not {str(device)[:40]!r}")
+
+
+def check_device_and_tile(device: Any, tile: Any) -> None:
+    check_device_param(device)
     if tile is not None and (not isinstance(tile, int) or isinstance(tile, bool) or not 1 <= tile <= MAX_TILE):
         raise PipelineError(f"tile must be a whole number of pixels from 1 to {MAX_TILE}, or empty (auto), "
                             f"not {str(tile)[:40]}")

@@ -27,8 +27,9 @@ from imagestudio.core.errors import ModelError, ModelNotFoundError, PipelineErro
 from imagestudio.core.image import Image, image_from_array
 from imagestudio.core.models import ModelCard, default_model, describe_task, find_model
 from imagestudio.core.onnx_metadata import read_metadata_props
+from imagestudio.core.ops._common import check_device_param
 from imagestudio.core.progress import NO_TASK, Task
-from imagestudio.core.runtime import DEVICES, get_session
+from imagestudio.core.runtime import get_session
 
 MAX_IMAGES = 4096  # one call; the gallery asks for a page at a time
 _BATCH = 32  # latents per model run: progress and cancel granularity
@@ -185,18 +186,13 @@ def _check_seed(seed: object) -> None:
         raise PipelineError(f"seed must be a whole number from 0 to 2^63-1, not {seed!r}")
 
 
-def _check_device(device: str) -> None:
-    if device not in DEVICES:
-        raise PipelineError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
-
-
 def generate(n: int, seed: int = 0, *, model: str | Path | None = None, device: str = "auto",
              task: Task = NO_TASK) -> list[Image]:
     """n new images from the GAN; image i is the image of seed + i."""
     n = _check_count(n, "the number of images")
     _check_seed(seed)
     _check_seed(seed + n - 1)
-    _check_device(device)
+    check_device_param(device)
     card = generator_card(model)
     latents = np.stack([latent_for_seed(seed + i, card.latent_size) for i in range(n)])
     images = decode_latents(card, latents, device, task)
@@ -213,7 +209,7 @@ def interpolate(a: int | Image, b: int | Image, steps: int, *, model: str | Path
     are the VAE's reconstructions of a and b.
     """
     steps = _check_count(steps, "the number of steps", low=2)
-    _check_device(device)
+    check_device_param(device)
     seeds = [isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in (a, b)]
     if all(seeds):
         card = generator_card(model)
@@ -237,7 +233,7 @@ def variations(image: Image, n: int, strength: float, *, seed: int = 0, encoder:
         raise PipelineError(f"strength must be a number from 0 to 1, not {strength!r}")
     _check_seed(seed)
     _check_seed(seed + n - 1)
-    _check_device(device)
+    check_device_param(device)
     pair = vae_pair(encoder, decoder)
     task.report(0.0, "encoding the image")
     (mu,) = encode([image], pair, device)

@@ -1,4 +1,5 @@
-"""Every list of output formats the GUI shows is the core's one table (core/imageio/formats.py)."""
+"""Every list of output formats and devices the GUI shows is the core's own (core/imageio/formats.py,
+core/runtime.DEVICES), in its order."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from imagestudio.core.imageio.formats import FORMATS, OUTPUT_CHOICES, OUTPUT_FORMATS
+from imagestudio.core.runtime import DEVICES
 from imagestudio.ui.dialogs import SaveOptionsDialog, format_for_suffix
 from imagestudio.ui.dialogs import ask_save_target as real_ask_save_target  # before conftest stubs it out
 from imagestudio.ui.settings import AppSettings
@@ -47,3 +49,12 @@ def test_preferences_and_the_batch_dock_offer_the_output_choices(qtbot, window) 
         dialog.output_format.setCurrentIndex(index)
         dialog.apply()
         assert AppSettings().get("output/format") == choice
+
+
+def test_preferences_and_every_operation_offer_the_cores_devices(qtbot, window) -> None:
+    dialog = SettingsDialog(window.settings, window)
+    qtbot.addWidget(dialog)
+    assert [dialog.device.itemText(i) for i in range(dialog.device.count())] == list(DEVICES)
+    for options in window.operations.popovers.values():
+        combo = options.device
+        assert [combo.itemData(i) for i in range(combo.count())] == list(DEVICES)
