@@ -12,6 +12,7 @@ import onnx_models
 import pytest
 from PIL import Image as PILImage
 
+from imagestudio.core.app_dirs import DATA_DIR_ENV
 from imagestudio.core.models import BUNDLED_DIR_ENV, USER_DIR_ENV
 from imagestudio.core.runtime_choice import BACKEND_ENV, PRECISION_ENV
 
@@ -26,7 +27,7 @@ def model_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     monkeypatch.setenv(BUNDLED_DIR_ENV, str(dirs["bundled"]))
     monkeypatch.setenv(USER_DIR_ENV, str(dirs["user"]))
     # The user data folder too (the GUI's crash autosave lives there): no test reads or writes the real one.
-    monkeypatch.setenv("IMAGESTUDIO_DATA_DIR", str(root / "user-data"))
+    monkeypatch.setenv(DATA_DIR_ENV, str(root / "user-data"))
     # The CLI's --backend/--precision and the GUI's setting write the process-wide request into the environment:
     # each test starts from auto and leaves no request behind.
     monkeypatch.delenv(BACKEND_ENV, raising=False)

@@ -1,7 +1,8 @@
 """Model cards: what each installed ONNX model does, read from its metadata_props or learned by probing it.
 
 Models live in two folders: the bundled one (`resources/models/` beside the package, or its copy inside a
-PyInstaller bundle) and the user's (platformdirs). A user model shadows a bundled one of the same name.
+PyInstaller bundle) and the user's (`models` in the user data folder, core/app_dirs.py). A user model shadows a
+bundled one of the same name.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from stat import S_ISREG
 
 from imagestudio.core import model_card
-from imagestudio.core.app_dirs import platform_data_dir
+from imagestudio.core.app_dirs import user_data_dir
 from imagestudio.core.card_values import (
     MAX_TITLE_CHARS,
     card_channel_order,
@@ -121,7 +122,7 @@ def user_models_dir() -> Path:
     override = os.environ.get(USER_DIR_ENV)
     if override:
         return Path(override)
-    return platform_data_dir() / "models"
+    return user_data_dir() / "models"
 
 
 _cards: dict[tuple[str, int, int, str], ModelCard | ModelError] = {}

@@ -26,22 +26,14 @@ from typing import IO, Any
 
 import numpy as np
 
-from imagestudio.core.app_dirs import platform_data_dir
+from imagestudio.core.app_dirs import user_data_dir
 from imagestudio.core.image import Image, ImageMeta, to_uint16
 
 log = logging.getLogger(__name__)
 
-DATA_DIR_ENV = "IMAGESTUDIO_DATA_DIR"  # tests and portable installs point the user data folder elsewhere
 FORMAT_VERSION = 1
 _MANIFEST = "autosave.json"
 _LOCK = "lock"
-
-
-def user_data_dir() -> Path:
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override)
-    return platform_data_dir()
 
 
 def autosave_root() -> Path:

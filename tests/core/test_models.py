@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import onnx_models
 import pytest
 
 from imagestudio.core import models as models_module
+from imagestudio.core.app_dirs import DATA_DIR_ENV, user_data_dir
 from imagestudio.core.errors import ModelError, ModelNotFoundError, UnsupportedModelError
 from imagestudio.core.models import (
     bundled_models_dir,
@@ -143,6 +145,10 @@ def test_model_folders(monkeypatch, tmp_path: Path):
     monkeypatch.delenv(models_module.USER_DIR_ENV)
     repo_root = Path(models_module.__file__).resolve().parents[2]
     assert bundled_models_dir() == repo_root / "resources" / "models"
+    # The user's models live in the one user data folder (the autosaves' too), wherever that folder is moved.
+    assert user_models_dir() == user_data_dir() / "models"
+    assert user_data_dir() == Path(os.environ[DATA_DIR_ENV])
+    monkeypatch.delenv(DATA_DIR_ENV)
     assert user_models_dir().name == "models" and "ImageStudio" in str(user_models_dir())
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert bundled_models_dir() == tmp_path / "resources" / "models"

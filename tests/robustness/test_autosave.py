@@ -22,8 +22,9 @@ import numpy as np
 import onnx_models
 import pytest
 
+from imagestudio.core.app_dirs import DATA_DIR_ENV
 from imagestudio.core.image import load_image
-from imagestudio.ui.autosave_store import DATA_DIR_ENV, SessionFolder, Snapshot, orphaned_sessions, read_snapshot
+from imagestudio.ui.autosave_store import SessionFolder, Snapshot, orphaned_sessions, read_snapshot
 
 DRIVER = Path(__file__).with_name("app_session.py")
 TIMEOUT_S = 60
