@@ -7,13 +7,14 @@
 """
 
 from imagestudio.core.batch.discover import Ignored, SourceFile, discover, split_patterns
-from imagestudio.core.batch.manifest import MANIFEST_NAME, Manifest, file_sha256, pipeline_hash
+from imagestudio.core.batch.manifest import MANIFEST_NAME, Manifest, pipeline_hash
 from imagestudio.core.batch.naming import CONFLICT_RULES, DEFAULT_TEMPLATE, OutputRule
 from imagestudio.core.batch.pipelines import NAMED_PIPELINES, load_pipeline, pipeline_models, with_device
 from imagestudio.core.batch.plan import PROCESS, RESUME, SKIP, BatchPlan, BatchSpec, PlannedFile, plan_batch
 from imagestudio.core.batch.report import CANCELLED, DONE, FAILED, SKIPPED, BatchReport, FileResult
 from imagestudio.core.batch.runner import BatchRunner, BatchStatus, run_batch
 from imagestudio.core.errors import BatchError
+from imagestudio.core.hashing import file_sha256
 from imagestudio.core.imageio.formats import OUTPUT_CHOICES
 
 __all__ = [

@@ -19,10 +19,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from imagestudio.core.batch.manifest import file_sha256
 from imagestudio.core.batch.output_folder import prepare_target
 from imagestudio.core.batch.pipelines import step_model_cards
 from imagestudio.core.errors import ImageStudioError, ModelError, ModelNotFoundError
+from imagestudio.core.hashing import file_sha256
 from imagestudio.core.image import load_image
 from imagestudio.core.imageio.atomic import disown_temporary
 from imagestudio.core.imageio.save import save_image_unplaced

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from imagestudio.core.batch.manifest import Manifest, file_sha256, pipeline_hash
+from imagestudio.core.batch.manifest import Manifest, pipeline_hash
 from imagestudio.core.batch.naming import free_name
 from imagestudio.core.batch.output_folder import identity, prepare_target
 from imagestudio.core.batch.plan import RESUME, SKIP, BatchPlan, BatchSpec, PlannedFile, plan_batch
 from imagestudio.core.batch.report import CANCELLED, DONE, FAILED, SKIPPED, BatchReport, FileResult
 from imagestudio.core.errors import BatchError, Cancelled, ImageStudioError
+from imagestudio.core.hashing import file_sha256
 from imagestudio.core.image import Image, load_image, save_image
 from imagestudio.core.imageio.atomic import remove_stale_temporaries
 from imagestudio.core.progress import Task

@@ -22,7 +22,7 @@ from imagestudio.core.batch.cluster_work import (
     pin_models,
     process_file,
 )
-from imagestudio.core.batch.manifest import file_sha256
+from imagestudio.core.hashing import file_sha256
 from imagestudio.core.image import load_image
 from imagestudio.core.imageio.atomic import is_temporary_name
 from imagestudio.core.runtime import THREADS_ENV
