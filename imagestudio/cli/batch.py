@@ -33,6 +33,7 @@ from imagestudio.core.batch import (
     with_device,
 )
 from imagestudio.core.batch.report import check_report_path
+from imagestudio.core.errors import ClusterError
 from imagestudio.core.imageio.formats import SAME, output_format
 from imagestudio.core.runtime import DEVICES, expected_provider
 
@@ -87,7 +88,7 @@ def _format(text: str) -> str:
 
 
 def _cluster_address(text: str) -> str:
-    from imagestudio.core.batch.cluster import ClusterError, check_address  # noqa: PLC0415 - only with --cluster
+    from imagestudio.core.batch.cluster import check_address  # noqa: PLC0415 - only with --cluster
 
     try:
         return check_address(text)

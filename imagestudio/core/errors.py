@@ -51,5 +51,9 @@ class BatchError(ImageStudioError):
     """A batch job is set up wrongly (missing input folder, unsafe name template...); nothing was written."""
 
 
+class ClusterError(BatchError):
+    """Ray is missing, the cluster cannot be reached, or it has no room for a task; nothing was written."""
+
+
 class Cancelled(ImageStudioError):
     """The user cancelled a long operation. Not a failure: nothing was written."""

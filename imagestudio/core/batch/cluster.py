@@ -42,7 +42,7 @@ from imagestudio.core.batch.cluster_work import (
 from imagestudio.core.batch.plan import RESUME, BatchPlan, PlannedFile
 from imagestudio.core.batch.report import FAILED, SKIPPED, BatchReport, FileResult
 from imagestudio.core.batch.runner import BatchRunner, BatchStatus
-from imagestudio.core.errors import BatchError, ImageSaveError
+from imagestudio.core.errors import ClusterError, ImageSaveError
 from imagestudio.core.imageio.atomic import is_temporary_name, place_temporary, remove_stale_temporaries
 from imagestudio.core.progress import Task
 
@@ -55,10 +55,6 @@ _CANCEL_WAIT_S = 10.0  # how long cancelled tasks get to stop and clean up befor
 CONNECT_ATTEMPTS = 3
 CONNECT_RETRY_S = 2.0
 _RETRIES = 1  # a file whose worker dies is tried once more: "fails twice" is FAILED
-
-
-class ClusterError(BatchError):
-    """Ray is missing, the cluster cannot be reached, or it has no room for a task; nothing was written."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 from photo_files import write_photo
 
 from imagestudio.core.batch import BatchSpec, load_pipeline
-from imagestudio.core.batch.cluster import ClusterError, check_address
+from imagestudio.core.batch.cluster import check_address
 from imagestudio.core.batch.cluster_work import (
     FAILED_HERE,
     UNCHANGED,
@@ -22,6 +22,7 @@ from imagestudio.core.batch.cluster_work import (
     pin_models,
     process_file,
 )
+from imagestudio.core.errors import ClusterError
 from imagestudio.core.hashing import file_sha256
 from imagestudio.core.image import load_image
 from imagestudio.core.imageio.atomic import is_temporary_name
