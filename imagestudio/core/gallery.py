@@ -2,6 +2,8 @@
 
 The gallery's operations, Qt-free: each decodes in small chunks and hands every chunk to `on_items` as soon as it is
 ready, so a grid can fill while the rest is still being made. Any item can be made again exactly with `reproduce`.
+The latents, the argument rules and the models are `core/ops/generate.py`'s (item i of `generate_items` is
+`generate(1, seed + i)`); this module adds the items, the chunks, and which latent space a blend or variation uses.
 
 Latent spaces: "gan" (the generator's), "vae" (the VAE decoder's). A photo has no latent until it is encoded.
 Blends between two GAN items walk the GAN's latent space; anything else goes through the VAE.
@@ -15,19 +17,20 @@ from pathlib import Path
 
 import numpy as np
 
-from imagestudio.core.errors import PipelineError
 from imagestudio.core.image import Image
 from imagestudio.core.models import ModelCard, find_model
+from imagestudio.core.ops._common import check_device_param, check_strength
 from imagestudio.core.ops.generate import (
-    MAX_IMAGES,
     VAEPair,
+    check_count,
     decode_latents,
     encode,
     generator_card,
-    latent_for_seed,
-    slerp,
+    seed_latents,
+    seed_range,
     slerp_path,
     vae_pair,
+    variation_latents,
 )
 from imagestudio.core.progress import NO_TASK, Task
 
@@ -73,19 +76,15 @@ def _decode_in_chunks(card: ModelCard, latents: np.ndarray, make: Callable[[int,
     return items
 
 
-def _check_count(n: int, what: str, low: int = 1) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or not low <= n <= MAX_IMAGES:
-        raise PipelineError(f"{what} must be a whole number from {low} to {MAX_IMAGES}, not {n!r}")
-
-
 def generate_items(n: int, seed: int = 0, *, model: str | Path | None = None, device: str = "auto",
                    on_items: OnItems | None = None, task: Task = NO_TASK) -> list[GalleryItem]:
     """n new GAN images; item i has seed `seed + i` and equals `ops.generate.generate(1, seed + i)`."""
-    _check_count(n, "the number of images")
+    seeds = seed_range(seed, n, "the number of images")
+    check_device_param(device)
     card = generator_card(model)
-    latents = np.stack([latent_for_seed(seed + i, card.latent_size) for i in range(n)])
+    latents = seed_latents(seeds, card.latent_size)
     return _decode_in_chunks(
-        card, latents, lambda i, im: GalleryItem(im, GAN, latents[i], card.name, seed + i, f"GAN seed {seed + i}"),
+        card, latents, lambda i, im: GalleryItem(im, GAN, latents[i], card.name, seeds[i], f"GAN seed {seeds[i]}"),
         device, on_items, task)
 
 
@@ -102,7 +101,8 @@ def blend_items(a: GalleryItem, b: GalleryItem, steps: int, *, encoder: str | Pa
                 task: Task = NO_TASK) -> list[GalleryItem]:
     """`steps` frames from a to b, ends included: through GAN latents when both came from the same GAN (exact
     ends), else through the VAE (the ends are the VAE's reconstructions)."""
-    _check_count(steps, "the number of blend steps", low=2)
+    steps = check_count(steps, "the number of blend steps", low=2)
+    check_device_param(device)
     names = f"{a.title} and {b.title}"
     if a.space == GAN and b.space == GAN and a.model == b.model and a.latent is not None and b.latent is not None:
         card, space = generator_card(a.model), GAN
@@ -126,9 +126,9 @@ def variation_items(source: GalleryItem, n: int, strength: float, seed: int, *, 
     gan_space (for "more like this" on a GAN item): stay in the GAN's latent space; otherwise go through the VAE
     (encode -> nearby codes -> decode), which also works for photos.
     """
-    _check_count(n, "the number of variations")
-    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
-        raise PipelineError(f"strength must be a number from 0 to 1, not {strength!r}")
+    seeds = seed_range(seed, n, "the number of variations")
+    check_strength(strength)
+    check_device_param(device)
     if gan_space and source.space == GAN and source.latent is not None:
         card, space, base = generator_card(source.model), GAN, source.latent
     else:
@@ -136,11 +136,11 @@ def variation_items(source: GalleryItem, n: int, strength: float, seed: int, *, 
         card = pair.decoder
         task.report(0.0, "encoding the image")
         base = _vae_latent(source, pair, device)
-    latents = np.stack([slerp(base, latent_for_seed(seed + i, card.latent_size), float(strength)) for i in range(n)])
+    latents = variation_latents(base, seeds, strength)
     return _decode_in_chunks(
         card, latents,
-        lambda i, im: GalleryItem(im, space, latents[i], card.name, seed + i,
-                                  f"variation of {source.title}: strength {strength:.2f}, seed {seed + i}"),
+        lambda i, im: GalleryItem(im, space, latents[i], card.name, seeds[i],
+                                  f"variation of {source.title}: strength {strength:.2f}, seed {seeds[i]}"),
         device, on_items, task, start=0.1 if space == VAE else 0.0)
 
 

@@ -22,7 +22,7 @@ from imagestudio.core.gallery import (
     variation_items,
 )
 from imagestudio.core.image import image_from_array
-from imagestudio.core.ops.generate import generate, interpolate, latent_for_seed
+from imagestudio.core.ops.generate import MAX_IMAGES, generate, interpolate, latent_for_seed, variations
 from imagestudio.core.progress import Task
 
 
@@ -96,3 +96,32 @@ def test_bad_arguments_and_cancel() -> None:
     task.cancel()
     with pytest.raises(Cancelled):
         generate_items(8, 0, task=task)
+
+
+def test_variations_of_a_photo_are_the_variations_operations_images() -> None:
+    image = photo(3)
+    items = variation_items(photo_item(image, "p.png"), 3, 0.4, 9)
+    assert [item.seed for item in items] == [9, 10, 11]
+    for item, expected in zip(items, variations(image, 3, 0.4, seed=9), strict=True):
+        np.testing.assert_allclose(item.image.rgb, expected.rgb, atol=1e-6)
+
+
+@pytest.mark.parametrize(("n", "seed", "strength", "device"), [
+    (0, 0, 0.5, "auto"), (MAX_IMAGES + 1, 0, 0.5, "auto"), (2, -1, 0.5, "auto"), (2, 2**63 - 1, 0.5, "auto"),
+    (2, 0, 1.5, "auto"), (2, 0, 0.5, "gpu"),
+])
+def test_the_gallery_refuses_what_the_operations_refuse_in_the_same_words(n, seed, strength, device) -> None:
+    source = photo_item(photo(), "p.png")
+    for gallery_call, op_call in (
+        (lambda: variation_items(source, n, strength, seed, device=device),
+         lambda: variations(source.image, n, strength, seed=seed, device=device)),
+        (lambda: generate_items(n, seed, device=device), lambda: generate(n, seed, device=device)),
+    ):
+        try:
+            op_call()
+        except PipelineError as exc:
+            with pytest.raises(PipelineError) as refused:
+                gallery_call()
+            assert str(refused.value) == str(exc)
+        else:  # generation takes any strength: both accept it
+            assert strength != 0.5 and len(gallery_call()) == n

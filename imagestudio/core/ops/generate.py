@@ -11,6 +11,10 @@
 
 Every result is a list of new images at the model's resolution, in [0, 1]; a given seed always gives the same
 images. Models are chosen by name or path, else the installed default for the task.
+
+This module owns generation: the latents each operation decodes (`seed_latents`, `slerp_path`,
+`variation_latents`), the rules for their arguments, the models and the decoding. `core/gallery.py` makes the same
+latents through these functions and only wraps each image as a gallery item as its chunk is decoded.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from imagestudio.core.errors import ModelError, ModelNotFoundError, PipelineErro
 from imagestudio.core.image import Image, image_from_array
 from imagestudio.core.models import ModelCard, default_model, describe_task, find_model
 from imagestudio.core.onnx_metadata import read_metadata_props
-from imagestudio.core.ops._common import check_device_param
+from imagestudio.core.ops._common import check_device_param, check_strength
 from imagestudio.core.progress import NO_TASK, Task
 from imagestudio.core.runtime import get_session
 
@@ -83,6 +87,16 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
 def slerp_path(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
     """(steps, size): `steps` evenly spaced points from a to b, both ends included."""
     return np.stack([slerp(a, b, i / (steps - 1)) for i in range(steps)])
+
+
+def seed_latents(seeds: range, size: int) -> np.ndarray:
+    """(len(seeds), size): the latent of each seed; image i of a generation is the image of seed + i."""
+    return np.stack([latent_for_seed(seed, size) for seed in seeds])
+
+
+def variation_latents(base: np.ndarray, seeds: range, strength: float) -> np.ndarray:
+    """(len(seeds), size): `base` slerped by `strength` towards the latent of each seed (0: base, 1: the seed's)."""
+    return np.stack([slerp(base, latent_for_seed(seed, base.shape[-1]), float(strength)) for seed in seeds])
 
 
 # --- models --------------------------------------------------------------------------------------------------------
@@ -175,7 +189,8 @@ def encode(images: Sequence[Image], pair: VAEPair, device: str = "auto") -> np.n
 
 # --- operations ----------------------------------------------------------------------------------------------------
 
-def _check_count(value: object, what: str, low: int = 1) -> int:
+def check_count(value: object, what: str, low: int = 1) -> int:
+    """A number of images (or steps) for one call, from `low` to MAX_IMAGES; PipelineError names `what`."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= MAX_IMAGES:
         raise PipelineError(f"{what} must be a whole number from {low} to {MAX_IMAGES}, not {value!r}")
     return int(value)
@@ -186,15 +201,21 @@ def _check_seed(seed: object) -> None:
         raise PipelineError(f"seed must be a whole number from 0 to 2^63-1, not {seed!r}")
 
 
+def seed_range(seed: int, n: int, what: str) -> range:
+    """seed..seed+n-1, checked (n as `what`, every seed in range): the seeds of a generation or of variations."""
+    n = check_count(n, what)
+    _check_seed(seed)
+    _check_seed(seed + n - 1)
+    return range(int(seed), int(seed) + n)
+
+
 def generate(n: int, seed: int = 0, *, model: str | Path | None = None, device: str = "auto",
              task: Task = NO_TASK) -> list[Image]:
     """n new images from the GAN; image i is the image of seed + i."""
-    n = _check_count(n, "the number of images")
-    _check_seed(seed)
-    _check_seed(seed + n - 1)
+    seeds = seed_range(seed, n, "the number of images")
     check_device_param(device)
     card = generator_card(model)
-    latents = np.stack([latent_for_seed(seed + i, card.latent_size) for i in range(n)])
+    latents = seed_latents(seeds, card.latent_size)
     images = decode_latents(card, latents, device, task)
     task.report(1.0, f"generated {n} image{'s' if n > 1 else ''}")
     return images
@@ -208,7 +229,7 @@ def interpolate(a: int | Image, b: int | Image, steps: int, *, model: str | Path
     With seeds, the first and last images are exactly `generate(1, a)` and `generate(1, b)`; with images, they
     are the VAE's reconstructions of a and b.
     """
-    steps = _check_count(steps, "the number of steps", low=2)
+    steps = check_count(steps, "the number of steps", low=2)
     check_device_param(device)
     seeds = [isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in (a, b)]
     if all(seeds):
@@ -228,16 +249,13 @@ def interpolate(a: int | Image, b: int | Image, steps: int, *, model: str | Path
 def variations(image: Image, n: int, strength: float, *, seed: int = 0, encoder: str | Path | None = None,
                decoder: str | Path | None = None, device: str = "auto", task: Task = NO_TASK) -> list[Image]:
     """n variations of an image: its VAE latent slerped towards the latents of seeds seed..seed+n-1 by strength."""
-    n = _check_count(n, "the number of variations")
-    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
-        raise PipelineError(f"strength must be a number from 0 to 1, not {strength!r}")
-    _check_seed(seed)
-    _check_seed(seed + n - 1)
+    seeds = seed_range(seed, n, "the number of variations")
+    check_strength(strength)
     check_device_param(device)
     pair = vae_pair(encoder, decoder)
     task.report(0.0, "encoding the image")
     (mu,) = encode([image], pair, device)
-    latents = np.stack([slerp(mu, latent_for_seed(seed + i, pair.latent_size), float(strength)) for i in range(n)])
+    latents = variation_latents(mu, seeds, strength)
     images = decode_latents(pair.decoder, latents, device, task.sub(0.1, 1.0))
     task.report(1.0, f"made {n} variation{'s' if n > 1 else ''}")
     return images
