@@ -22,7 +22,7 @@ from imagestudio.cli.runtime_options import add_runtime_options
 from imagestudio.core.errors import ImageSaveError
 from imagestudio.core.file_names import name_problem
 from imagestudio.core.image import Image, load_image, save_image
-from imagestudio.core.ops.generate import generate, interpolate, variations
+from imagestudio.core.ops.generate import MAX_IMAGES, generate, interpolate, variations
 from imagestudio.core.progress import Task
 from imagestudio.core.runtime import DEVICES, expected_provider
 
@@ -56,7 +56,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _whole(text: str, low: int, what: str, high: int = 4096) -> int:
+def _whole(text: str, low: int, what: str, high: int = MAX_IMAGES) -> int:
     if not (text.isascii() and text.isdigit()) or len(text) > 19 or not low <= int(text) <= high:
         raise argparse.ArgumentTypeError(f"{what} must be a whole number from {low} to {high}, not '{text[:40]}'")
     return int(text)
