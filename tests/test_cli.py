@@ -185,3 +185,10 @@ def test_every_device_option_takes_the_cores_devices() -> None:
                     assert tuple(action.choices) == DEVICES, parser.prog
                     found += 1
     assert found >= 7  # upscale, denoise, lowlight, enhance, generate, batch, models
+
+
+def test_the_entry_point_sends_exactly_the_clis_commands_to_the_cli() -> None:
+    from imagestudio.__main__ import CLI_COMMANDS  # kept apart so the GUI path never builds the parser
+    from imagestudio.cli import build_parser
+
+    assert CLI_COMMANDS == set(build_parser()._subparsers._group_actions[0].choices)
