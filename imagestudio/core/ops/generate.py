@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image as PILImage
 
+from imagestudio.core import model_card
 from imagestudio.core.errors import ModelError, ModelNotFoundError, PipelineError, UnsupportedModelError
 from imagestudio.core.image import Image, image_from_array
 from imagestudio.core.models import ModelCard, default_model, describe_task, find_model
@@ -120,7 +121,7 @@ def vae_pair(encoder: str | Path | None = None, decoder: str | Path | None = Non
     """The encoder and its decoder: the decoder named by the encoder's card (`pair`) unless one is given."""
     enc = _card_for(encoder, "encode")
     if decoder is None:
-        partner = read_metadata_props(enc.path).get("pair", "").strip()
+        partner = read_metadata_props(enc.path).get(model_card.PAIR, "").strip()
         if partner and (len(partner) > 100 or not partner.isprintable() or any(c in partner for c in "/\\:")
                         or partner.startswith(".")):
             raise UnsupportedModelError(f"model {enc.name} names its decoder {partner[:40]!r} in its card; a "
