@@ -28,7 +28,7 @@ from training.onnx_card import read_metadata, write_metadata
 PATCHES = 48
 PATCH = 96  # a multiple of every scale and tile multiple we ship (2, 4, 8)
 SIGMA = 25.0  # the denoise protocol's noise level
-PRECISIONS = ("bf16",)  # int8 is measured only for models that ship an int8 file (card int8_file)
+PRECISIONS = ("bf16",)  # int8 is measured by training/quantize.py, which makes the int8 file
 
 
 def validation_patches(count: int = PATCHES, size: int = PATCH, seed: int = 0) -> list[np.ndarray]:
@@ -80,40 +80,61 @@ def _restore(task: str, path: Path, rgb: np.ndarray, backend: str, precision: st
         set_requested(before.backend, before.precision)
 
 
-def precision_losses(task: str, scale: int, path: Path, precisions: tuple[str, ...] = PRECISIONS,
-                     patches: list[np.ndarray] | None = None) -> dict[str, float]:
-    """{precision: dB lost against fp32 onnxruntime} for an image model; {} for other tasks."""
-    if task not in ("upscale", "denoise", "lowlight"):
-        return {}
+def run_losses(task: str, scale: int, path: Path, runs: list[tuple[str, str]],
+               patches: list[np.ndarray] | None = None) -> dict[tuple[str, str], float]:
+    """{(backend, precision): dB lost against onnxruntime fp32} for an image model, through the app's operation."""
     patches = validation_patches() if patches is None else patches
     rng = np.random.default_rng(0)
     degraded = [(_degrade(task, scale, clean, rng), clean.astype(np.float32) / 255) for clean in patches]
-    errors: dict[str, float] = {}
-    for backend, precision in (("onnxruntime", "fp32"), *(("openvino", p) for p in precisions)):
-        errors[precision] = sum(_squared_error(_restore(task, path, lr, backend, precision), clean)
-                                for lr, clean in degraded)
+    errors: dict[tuple[str, str], float] = {}
+    for run in (("onnxruntime", "fp32"), *runs):
+        errors[run] = sum(_squared_error(_restore(task, path, lr, *run), clean) for lr, clean in degraded)
+    reference = max(errors[("onnxruntime", "fp32")], 1e-12)
     # PSNR(fp32) - PSNR(p) = 10 log10(MSE_p / MSE_fp32) over the same pixels
-    return {p: round(10 * float(np.log10(errors[p] / max(errors["fp32"], 1e-12))), 4) for p in precisions}
+    return {run: round(10 * float(np.log10(errors[run] / reference)), 4) for run in runs}
 
 
-def update_card(path: Path, losses: dict[str, float]) -> None:
-    """Writes `precision_loss_db` into the ONNX card and its markdown copy (its row and the file's sha256)."""
+def precision_losses(task: str, scale: int, path: Path, precisions: tuple[str, ...] = PRECISIONS,
+                     patches: list[np.ndarray] | None = None) -> dict[str, float]:
+    """{precision: dB lost against fp32 onnxruntime} for an image model (through OpenVINO); {} for other tasks."""
+    if task not in ("upscale", "denoise", "lowlight"):
+        return {}
+    losses = run_losses(task, scale, path, [("openvino", p) for p in precisions], patches)
+    return {p: losses[("openvino", p)] for p in precisions}
+
+
+def update_card(path: Path, losses: dict[str, float], extra_rows: dict[str, str] | None = None) -> None:
+    """Merges `losses` into the card's `precision_loss_db` (a precision not measured now keeps its value) in the
+    ONNX metadata and its markdown copy (its rows, `extra_rows` already in the metadata, and the file's sha256)."""
     metadata = read_metadata(path)
-    metadata[model_card.PRECISION_LOSS_DB] = json.dumps(losses, sort_keys=True)
+    try:
+        merged = json.loads(metadata.get(model_card.PRECISION_LOSS_DB, "") or "{}")
+    except json.JSONDecodeError:
+        merged = {}
+    merged = {**(merged if isinstance(merged, dict) else {}), **losses}
+    metadata[model_card.PRECISION_LOSS_DB] = json.dumps(merged, sort_keys=True)
     write_metadata(path, metadata)
     card = path.with_suffix(".md")
     if card.is_file():
         text = card.read_text(encoding="utf-8")
-        row = f"| {model_card.PRECISION_LOSS_DB} | {metadata[model_card.PRECISION_LOSS_DB]} |"
-        pattern = re.compile(rf"^\| {model_card.PRECISION_LOSS_DB} \|.*\|$", re.MULTILINE)
-        if pattern.search(text):
-            text = pattern.sub(row, text)
-        else:  # after the metrics row, else at the end of the table
-            anchor = re.search(rf"^\| {model_card.METRICS} \|.*\|$", text, re.MULTILINE)
-            at = anchor.end() if anchor else text.index("\n\nFile:")
-            text = text[:at] + "\n" + row + text[at:]
+        for key, value in {model_card.PRECISION_LOSS_DB: metadata[model_card.PRECISION_LOSS_DB],
+                           **(extra_rows or {})}.items():
+            text = _set_row(text, key, value)
         text = re.sub(r"sha256 `[0-9a-f]{64}`", f"sha256 `{file_sha256(path)}`", text)
         card.write_text(text, encoding="utf-8")
+
+
+def _set_row(text: str, key: str, value: str) -> str:
+    """The markdown card with its `| key | value |` row replaced, else added after the precision_loss_db row or the
+    metrics row (else at the end of the table)."""
+    row = f"| {key} | {value} |"
+    pattern = re.compile(rf"^\| {re.escape(key)} \|.*\|$", re.MULTILINE)
+    if pattern.search(text):
+        return pattern.sub(lambda _: row, text)
+    anchor = re.search(rf"^\| {model_card.PRECISION_LOSS_DB} \|.*\|$", text, re.MULTILINE) \
+        or re.search(rf"^\| {model_card.METRICS} \|.*\|$", text, re.MULTILINE)
+    at = anchor.end() if anchor else text.index("\n\nFile:")
+    return text[:at] + "\n" + row + text[at:]
 
 
 def main(argv: list[str] | None = None) -> int:
