@@ -13,6 +13,13 @@ bf16 and int8 have their own units, so each precision has its own peak (`CpuPeak
   avx512_bf16 without AMX: VDPBF16PS, 32 bf16 pairs × 2 FLOPs × 2 units = 128
 - amx_int8: 2048 int8 ops per cycle; avx512_vnni: VPDPBUSD, 64 int8 MACs × 2 × 2 units = 256; avx_vnni (256-bit) 128
 Those are Intel's published per-core rates for Sapphire Rapids; sustained AMX clocks are lower than the AVX clock.
+
+Some AMD cores run 512-bit (or 256-bit) instructions through half-width pipes, at half those rates (`narrow_units`):
+Zen 1/Zen+ (family 23, models below 0x30: 128-bit FMA pipes), Zen 4 (family 25 with AVX-512: two 256-bit halves per
+instruction) and the mobile Zen 5 parts (family 26, models 0x20–0x2F and 0x60–0x7F). Server and desktop Zen 5 run
+AVX-512 at full width: on the AMD EPYC (family 26, model 2) of 2026-12-02 a one-core loop of independent
+instructions, timed in CPU time against a dependent integer-add chain (one per cycle), retired 2.0 zmm FMAs,
+1.9 VDPBF16PS and 1.5–2.0 VPDPBUSD per cycle: 64, 128 and 256 ops per cycle, as assumed above.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ class CpuPeak:
     vector: str
     flops_per_cycle: int
     flags: frozenset[str] = frozenset()
+    narrow: str = ""  # why this core's vector pipes run at half the rates above ("" when they do not)
 
     @property
     def gflops(self) -> float:
@@ -40,7 +48,8 @@ class CpuPeak:
 
     def for_precision(self, precision: str) -> tuple[str, int, float]:
         """(units, FLOPs per cycle per core, GFLOP/s) of the units a precision runs on here."""
-        units, per_cycle = precision_unit(self.flags, precision) or (self.vector, self.flops_per_cycle)
+        units, per_cycle = precision_unit(self.flags, precision, bool(self.narrow)) or (self.vector,
+                                                                                         self.flops_per_cycle)
         return units, per_cycle, self.cores * self.mhz * 1e-3 * per_cycle
 
     def formula(self) -> str:
@@ -63,31 +72,53 @@ def _lscpu() -> str:
         return ""
 
 
-def vector_unit(flags: set[str]) -> tuple[str, int]:
+def vector_unit(flags: set[str] | frozenset[str], narrow: bool = False) -> tuple[str, int]:
+    """(the widest fp32 unit, FLOPs per cycle per core); `narrow`: half-width pipes (narrow_units)."""
+    half = ", half-width pipes" if narrow else ""
     if "avx512f" in flags:
-        return "AVX-512 + FMA, 2 FMA units assumed", 64
+        return f"AVX-512 + FMA, 2 FMA units assumed{half}", 32 if narrow else 64
     if "avx2" in flags and "fma" in flags:
-        return "AVX2 + FMA, 2 FMA units assumed", 32
+        return f"AVX2 + FMA, 2 FMA units assumed{half}", 16 if narrow else 32
     if "avx" in flags:
         return "AVX, no FMA: 1 multiply + 1 add per cycle", 16
     return "SSE2: 1 multiply + 1 add per cycle", 8
 
 
-def precision_unit(flags: set[str] | frozenset[str], precision: str) -> tuple[str, int] | None:
+def precision_unit(flags: set[str] | frozenset[str], precision: str,
+                   narrow: bool = False) -> tuple[str, int] | None:
     """The bf16 or int8 units the flags announce, or None (fp32, or a CPU without them: the vector unit)."""
+    half, divide = (", half-width pipes", 2) if narrow else ("", 1)
     if precision == "bf16":
         if "amx_bf16" in flags:
             return "AMX-BF16 tiles", 1024
         if "avx512_bf16" in flags:
-            return "AVX512-BF16 (VDPBF16PS), 2 units assumed", 128
+            return f"AVX512-BF16 (VDPBF16PS), 2 units assumed{half}", 128 // divide
     if precision == "int8":
         if "amx_int8" in flags:
             return "AMX-INT8 tiles", 2048
         if "avx512_vnni" in flags:
-            return "AVX512-VNNI (VPDPBUSD), 2 units assumed", 256
+            return f"AVX512-VNNI (VPDPBUSD), 2 units assumed{half}", 256 // divide
         if "avx_vnni" in flags:
             return "AVX-VNNI (256-bit), 2 units assumed", 128
     return None
+
+
+def narrow_units(cpuinfo: str, flags: set[str] | frozenset[str]) -> str:
+    """Why this CPU's widest instructions run at half rate (AMD cores with half-width pipes), or ""."""
+    if "AuthenticAMD" not in cpuinfo:
+        return ""
+    family = re.search(r"^cpu family\s*:\s*(\d+)", cpuinfo, re.M)
+    model = re.search(r"^model\s*:\s*(\d+)", cpuinfo, re.M)
+    if not family or not model:
+        return ""
+    family_id, model_id = int(family.group(1)), int(model.group(1))
+    if family_id == 23 and model_id < 0x30:
+        return "AMD Zen 1/Zen+: 128-bit FMA pipes"
+    if family_id == 25 and "avx512f" in flags:
+        return "AMD Zen 4: AVX-512 as two 256-bit halves"
+    if family_id == 26 and (0x20 <= model_id <= 0x2F or 0x60 <= model_id <= 0x7F):
+        return "AMD Zen 5 mobile: AVX-512 as two 256-bit halves"
+    return ""
 
 
 def clock_mhz(cpuinfo: str, lscpu: str) -> tuple[float, str]:
@@ -109,11 +140,12 @@ def cpu_peak(cores: int | None = None) -> CpuPeak:
     model = re.search(r"^model name\s*:\s*(.*)$", info, re.M)
     threads = re.search(r"Thread\(s\) per core:\s*(\d+)", lscpu)
     mhz, source = clock_mhz(info, lscpu)
-    vector, per_cycle = vector_unit(flags)
+    narrow = narrow_units(info, flags)
+    vector, per_cycle = vector_unit(flags, bool(narrow))
     if cores is None:
         try:
             cores = len(os.sched_getaffinity(0))
         except AttributeError:
             cores = os.cpu_count() or 1
     return CpuPeak(model.group(1).strip() if model else "unknown CPU", cores, int(threads.group(1)) if threads else 1,
-                   mhz, source, vector, per_cycle, frozenset(flags))
+                   mhz, source, vector, per_cycle, frozenset(flags), narrow)

@@ -7,7 +7,7 @@ element-wise ops one FLOP per element, data movement none). The peak is cores ×
 width the CPU flags announce (bench/cpu_peak.py, assumptions stated there and in the report). A large OpenBLAS
 SGEMM (numpy) shows what dense fp32 arithmetic reaches in practice here. Also lists every installed image model's
 GFLOP per output megapixel, so that any s/MP figure of speed.md converts to GFLOP/s.
-Writes docs/bench/efficiency.md and efficiency.png.
+Writes docs/bench/efficiency.md and efficiency.png; --quick writes to build/bench-quick/ unless --out says otherwise.
 
     python bench/efficiency.py [--quick] [--models DIR] [--out DIR]
 """
@@ -39,6 +39,7 @@ from imagestudio.core.tiling import DEFAULT_BLEND, choose_tile, plan_windows, ru
 
 MODELS = ROOT / "resources" / "models"
 OUT = ROOT / "docs" / "bench"
+QUICK_OUT = ROOT / "build" / "bench-quick"  # a smoke run never replaces the measured page
 SPEED_MODELS = ("upscale-x4", "upscale-x2", "upscale-x4-gan", "denoise", "lowlight")
 
 
@@ -125,18 +126,20 @@ def run(quick: bool, folder: Path, out: Path, runs: int, load: OtherLoad) -> str
              (f"onnxruntime fp32, the app's tiled path (tile {tile})", "fp32", tiled("onnxruntime", "fp32"),
               executed_tiled)]
     skipped = []
-    for precision in ("fp32", "bf16"):
+    for backend, precision in (("openvino", "fp32"), ("openvino", "bf16"), ("onnxruntime", "int8"),
+                               ("openvino", "int8")):
+        name = f"{'OpenVINO' if backend == 'openvino' else 'onnxruntime'} {precision}"
         try:
-            ov = get_session(path, "cpu", backend="openvino", precision=precision)
+            other = get_session(path, "cpu", backend=backend, precision=precision)
         except Exception as exc:  # OpenVINO not installed: said in the report, not estimated
-            skipped.append(f"OpenVINO {precision}: {exc}")
+            skipped.append(f"{name}: {exc}")
             continue
-        if ov.precision != precision:
-            skipped.append(f"OpenVINO {precision}: {ov.notice}")
+        if other.precision != precision:  # no bf16 units, or no int8 file: never reported as that precision
+            skipped.append(f"{name}: {other.notice}")
             continue
-        cases.append((f"OpenVINO {precision}, whole image", precision, lambda ov=ov: ov.run(nchw), count.total))
-        cases.append((f"OpenVINO {precision}, the app's tiled path (tile {tile})", precision,
-                      tiled("openvino", precision), executed_tiled))
+        cases.append((f"{name}, whole image", precision, lambda s=other: s.run(nchw), count.total))
+        cases.append((f"{name}, the app's tiled path (tile {tile})", precision, tiled(backend, precision),
+                      executed_tiled))
     results = []
     for label, precision, work, executed in cases:
         work()  # warm-up
@@ -180,10 +183,13 @@ def run(quick: bool, folder: Path, out: Path, runs: int, load: OtherLoad) -> str
         "which would halve the real peak.",
         f"- Clock: {peak.mhz:.0f} MHz, from {peak.clock_source}.",
         f"- Vector unit: {peak.vector} → {peak.flops_per_cycle} fp32 FLOPs per cycle per core (an FMA is 2 FLOPs; "
-        "two FMA pipes per core is right for AMD Zen 1–4 and Intel client/Xeon Gold-class cores; one-FMA AVX-512 "
-        "parts reach half).",
+        "two full-width FMA pipes per core is right for AMD Zen 2/3 and server/desktop Zen 5 and for Intel "
+        "client/Xeon Gold-class cores; one-FMA AVX-512 parts reach half"
+        + (f"; this core: {peak.narrow}, so half the rates)." if peak.narrow else ", and so do AMD's half-width "
+           "cores, Zen 1 and Zen 4: bench/cpu_peak.py halves those)."),
         "- Per precision, from the flags (bench/cpu_peak.py: AMX-BF16 1024, AVX512-BF16 128, AMX-INT8 2048, "
-        "AVX512-VNNI 256 ops per cycle per core; a CPU without the units falls back to the fp32 vector peak):", "",
+        "AVX512-VNNI 256 ops per cycle per core, half on half-width cores; a CPU without the units falls back to "
+        "the fp32 vector peak). int8 rows count the same multiply-adds as fp32 (2 ops each), in GOP/s:", "",
         *markdown_table(["precision", "units", "ops per cycle per core", "peak GFLOP/s (or GOP/s)"], peaks, "llrr"),
         "",
         "- An AVX2-only CPU (no bf16, no VNNI) has only the fp32 row; there the app's auto choice is onnxruntime "
@@ -212,8 +218,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a 256×192 input (seconds)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--models", type=Path, default=MODELS)
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, help="default docs/bench; with --quick build/bench-quick")
     args = parser.parse_args()
+    args.out = args.out or (QUICK_OUT if args.quick else OUT)
     started = time.perf_counter()
     with OtherLoad() as load:
         print(run(args.quick, args.models, args.out, args.runs, load))

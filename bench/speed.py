@@ -1,11 +1,13 @@
-"""Speed and peak memory of each ImageStudio model: every CPU backend × precision the app can run (onnxruntime fp32,
-OpenVINO fp32 and bf16, and the app's own auto choice) vs the same network in PyTorch eager fp32 (and bf16 +
-channels_last), same weights, same thread count, same tiling, at 0.25, 1, 4 and 16 output megapixels, in one run.
+"""Speed and peak memory of each ImageStudio model: every CPU backend × precision the app can run (onnxruntime fp32
+and int8, OpenVINO fp32, bf16 and int8, and the app's own auto choice) vs the same network in PyTorch eager fp32 (and
+bf16 + channels_last), same weights, same thread count, same tiling, at 0.25, 1, 4 and 16 output megapixels, in one
+run. int8 rows exist for the models whose card names an int8 file (training/quantize.py makes them).
 
 Every row runs in its own child process (bench/speed_worker.py), so its peak RSS is its own: interpreter, libraries,
 weights, the image, the output and the inference workspace (VmHWM; bench/measure.py says why not ru_maxrss).
 Times are the median of up to --runs runs after a one-tile warm-up; big images stop repeating once --budget seconds are spent (the row says how many runs it got).
-Writes docs/bench/speed.md and speed.png (speed-cuda.md / .png with --device cuda).
+Writes docs/bench/speed.md and speed.png (speed-cuda.md / .png with --device cuda); --quick writes to build/bench-quick/
+unless --out says otherwise, so a smoke run never replaces the measured page.
 
     python bench/speed.py [--quick] [--device cuda [--fp16]] [--sizes 0.25,1,4,16] [--models DIR] [--out DIR]
 """
@@ -32,13 +34,14 @@ from measure import MIB, markdown_table, run_child  # noqa: E402
 
 MODELS = ROOT / "resources" / "models"
 OUT = ROOT / "docs" / "bench"
+QUICK_OUT = ROOT / "build" / "bench-quick"  # as bench/run_all.py --quick: never the committed pages
 WORKER = str(ROOT / "bench" / "speed_worker.py")
 # The image models, in the order people meet them; generators and VAE halves have a fixed size (not a size table).
 IMAGE_MODELS = ("upscale-x4", "upscale-x2", "upscale-x4-gan", "denoise", "lowlight")
 FULL_SIZES = (0.25, 1.0, 4.0, 16.0)
 # (framework, precision); the first is the yardstick every ratio divides by. "auto": what the app picks here.
 CPU_VARIANTS = (("torch", "fp32"), ("onnxruntime", "fp32"), ("openvino", "fp32"), ("openvino", "bf16"),
-                ("auto", "auto"), ("torch", "bf16"))
+                ("onnxruntime", "int8"), ("openvino", "int8"), ("auto", "auto"), ("torch", "bf16"))
 CUDA_VARIANTS = (("torch", "fp32"), ("onnxruntime", "fp32"))
 TODAY = ("onnxruntime", "fp32")  # the app's CPU path before the backend choice
 
@@ -128,12 +131,24 @@ def plan_models(folder: Path, wanted: tuple[str, ...]) -> tuple[list[Planned], l
     return chosen, notes
 
 
+def has_int8_file(path: Path) -> bool:
+    from imagestudio.core.card_values import card_int8_file
+    from imagestudio.core.onnx_metadata import read_metadata_props
+
+    return card_int8_file(read_metadata_props(path), path) is not None
+
+
 def measure(models: list[Planned], sizes: tuple[float, ...], device: str, precisions: tuple[bool, ...],
             runs: int, budget: float, tile: int, timeout: float, max_gflop: float, notes: list[str],
             variants: tuple[tuple[str, str], ...] = CPU_VARIANTS) -> list[Row]:
     rows: list[Row] = []
     for model in models:
         name, path = model.name, model.path
+        model_variants = variants
+        if any(p == "int8" for _, p in variants) and not has_int8_file(path):
+            model_variants = tuple(v for v in variants if v[1] != "int8")
+            notes.append(f"`{name}`: no int8 rows — its card names no int8 file (training/quantize.py writes one "
+                         "only where onnxruntime int8 measured faster than fp32).")
         measured = [mp for mp in sizes if not max_gflop or model.gflop_per_mp * mp <= max_gflop]
         for megapixels in (mp for mp in sizes if mp not in measured):
             notes.append(f"`{name}` at {_mp(megapixels)} MP: {model.gflop_per_mp * megapixels:.0f} GFLOP per run, "
@@ -141,7 +156,7 @@ def measure(models: list[Planned], sizes: tuple[float, ...], device: str, precis
                          f"on 2 cores); `python bench/speed.py --only {name} --sizes {_mp(megapixels)}` measures it.")
         for index, megapixels in enumerate(measured):
             for fp16 in precisions:
-                for framework, precision in variants:
+                for framework, precision in model_variants:
                     argv = [WORKER, str(path), "--framework", framework, "--precision", precision, "--megapixels",
                             str(megapixels), "--device", device, "--runs", str(runs), "--budget", str(budget),
                             "--tile", str(tile)]
@@ -245,9 +260,10 @@ def write_report(rows: list[Row], notes: list[str], args: argparse.Namespace, lo
                                    "speed-up vs torch fp32 (min–max)", "vs onnxruntime fp32 (today)",
                                    "torch fp32 peak RSS / this"], ratios, "llllrrrr"),
                   "", "Speed-up: PyTorch eager fp32's median time over the row's (above ×1: faster); in brackets "
-                  "the extremes over the runs. *app auto* is what the app picks on this CPU (bf16 only for models "
-                  "whose card measured ≤ 0.05 dB loss). On a CPU without bf16 units (an AVX2 laptop) auto is "
-                  "onnxruntime fp32, today's path, so the app is never slower there than before.", ""]
+                  "the extremes over the runs. *app auto* is what the app picks on this CPU (bf16 or int8 only for "
+                  "models whose card measured ≤ 0.05 dB loss; *what really ran* names it). On a CPU without bf16 "
+                  "or VNNI units (an AVX2 laptop) auto is onnxruntime fp32, today's path, so the app is never "
+                  "slower there than before.", ""]
     lines += ["## Every row", "",
               *markdown_table(["model", "output MP", "framework", "precision", "provider", "tile", "threads", "runs",
                                "s/MP", "GFLOP/s", "peak RSS MiB", "base MiB", "peak − base"], table_rows(rows),
@@ -294,8 +310,10 @@ def main() -> int:
     parser.add_argument("--max-gflop", type=float, default=0.0,
                         help="skip (and list) rows whose counted work per run is above this (0: measure all)")
     parser.add_argument("--models", type=Path, default=MODELS, help="folder of .onnx models")
-    parser.add_argument("--out", type=Path, default=OUT, help="where the .md and .png go")
+    parser.add_argument("--out", type=Path, help="where the .md and .png go (default docs/bench; with --quick "
+                                                 "build/bench-quick)")
     args = parser.parse_args()
+    args.out = args.out or (QUICK_OUT if args.quick else OUT)
     if args.fp16 and args.device != "cuda":
         parser.error("--fp16 needs --device cuda (fp16 convolutions on the CPU are emulated: not a fair row)")
     if args.threads:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cpu_peak import CpuPeak, clock_mhz, precision_unit, vector_unit
+from cpu_peak import CpuPeak, clock_mhz, narrow_units, precision_unit, vector_unit
 
 
 def test_vector_width_from_flags() -> None:
@@ -38,3 +38,24 @@ def test_each_precision_has_the_peak_of_its_own_units() -> None:
                      flags=frozenset({"avx2", "fma"}))
     assert precision_unit(laptop.flags, "bf16") is None
     assert laptop.for_precision("bf16")[1] == 32
+
+
+def _cpuinfo(vendor: str, family: int, model: int) -> str:
+    return f"vendor_id\t: {vendor}\ncpu family\t: {family}\nmodel\t\t: {model}\n"
+
+
+def test_half_width_amd_cores_get_half_the_rates() -> None:
+    avx512 = frozenset({"avx512f", "avx2", "fma", "avx512_bf16", "avx512_vnni"})
+    # Zen 5 server/desktop (this machine: family 26, model 2) runs AVX-512 at full width; Zen 4 does not.
+    assert narrow_units(_cpuinfo("AuthenticAMD", 26, 2), avx512) == ""
+    assert "Zen 4" in narrow_units(_cpuinfo("AuthenticAMD", 25, 17), avx512)
+    assert "Zen 5 mobile" in narrow_units(_cpuinfo("AuthenticAMD", 26, 0x24), avx512)
+    assert "Zen 1" in narrow_units(_cpuinfo("AuthenticAMD", 23, 1), {"avx2", "fma"})
+    assert narrow_units(_cpuinfo("AuthenticAMD", 23, 0x31), {"avx2", "fma"}) == ""  # Zen 2: 256-bit pipes
+    assert narrow_units(_cpuinfo("GenuineIntel", 6, 143), avx512) == ""
+    assert vector_unit(avx512, narrow=True)[1] == 32
+    assert vector_unit({"avx2", "fma"}, narrow=True)[1] == 16
+    zen4 = CpuPeak("zen4", cores=2, threads_per_core=1, mhz=2000.0, clock_source="", vector="AVX-512",
+                   flops_per_cycle=32, flags=avx512, narrow="AMD Zen 4")
+    assert zen4.for_precision("bf16")[1] == 64
+    assert zen4.for_precision("int8")[1] == 128
