@@ -1,6 +1,8 @@
 """Floating-point operations of an ONNX image model at a given input size, counted from the graph itself.
 
-Shapes come from ONNX shape inference with the input's dimensions fixed. A multiply-add counts as 2 FLOPs:
+Shapes come from ONNX shape inference with the input's dimensions fixed; where it cannot follow a shape computed at
+run time (denoise's pixel unshuffle reshapes by Shape → Div → Concat), from one onnxruntime run of the model on zeros
+with every intermediate tensor exposed as an output. A multiply-add counts as 2 FLOPs:
 - Conv: N·Cout·Hout·Wout · (Cin/group)·kH·kW MACs, plus one add per output element for the bias;
 - ConvTranspose: N·Cin·Hin·Win · (Cout/group)·kH·kW MACs (every input pixel scatters a kernel), plus the bias;
 - element-wise arithmetic (PRelu, Add, Mul, Relu, Sigmoid...): 1 FLOP per output element;
@@ -61,7 +63,30 @@ def _shapes(model: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
             shapes[info.name] = tuple(d.dim_value for d in dims)
     for init in model.graph.initializer:
         shapes[init.name] = tuple(init.dims)
+    if any(node.output[0] not in shapes for node in model.graph.node):
+        shapes.update(_run_shapes(model))
     return shapes
+
+
+def _run_shapes(model: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
+    """Every node output's shape, from running the model once on zeros of its (fixed) input shape."""
+    import onnxruntime as ort
+
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    known = {o.name for o in probe.graph.output}
+    for node in probe.graph.node:
+        for name in node.output:
+            if name and name not in known:
+                probe.graph.output.append(onnx.ValueInfoProto(name=name))
+                known.add(name)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # keep every tensor
+    session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    first = model.graph.input[0]
+    x = np.zeros([d.dim_value for d in first.type.tensor_type.shape.dim], dtype=np.float32)
+    names = [o.name for o in session.get_outputs()]
+    return {name: tuple(value.shape) for name, value in zip(names, session.run(names, {first.name: x}), strict=True)}
 
 
 def count_flops(path: Path, input_shape: tuple[int, ...]) -> FlopCount:

@@ -52,3 +52,24 @@ def test_scales_with_the_input_and_batch(tmp_path: Path) -> None:
     one = count_flops(path, (1, 3, 8, 8)).total
     assert count_flops(path, (2, 3, 8, 8)).total == pytest.approx(2 * one)
     assert count_flops(path, (1, 3, 16, 16)).total == pytest.approx(4 * one)
+
+
+def test_shapes_computed_at_run_time_are_found_by_running_the_model(tmp_path: Path) -> None:
+    """A reshape whose target comes from Shape → Div (as denoise's pixel unshuffle): ONNX inference cannot follow it."""
+    inits = [numpy_helper.from_array(np.ones(4, dtype=np.int64), "one"),
+             numpy_helper.from_array(np.ones((8, 3, 3, 3), dtype=np.float32), "w")]
+    nodes = [
+        helper.make_node("Shape", ["image"], ["shape"]),
+        helper.make_node("Div", ["shape", "one"], ["target"]),
+        helper.make_node("Reshape", ["image", "target"], ["same"]),
+        helper.make_node("Conv", ["same", "w"], ["output"], pads=[1, 1, 1, 1]),
+    ]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("image", TensorProto.FLOAT,
+                                                                         ["N", 3, "H", "W"])],
+                              [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "runtime-shape.onnx"
+    onnx.save(model, str(path))
+    count = count_flops(path, (1, 3, 10, 12))
+    assert count.by_op["Conv"].flops == 2 * (8 * 10 * 12) * (3 * 3 * 3)
