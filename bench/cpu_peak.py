@@ -19,7 +19,8 @@ Zen 1/Zen+ (family 23, models below 0x30: 128-bit FMA pipes), Zen 4 (family 25 w
 instruction) and the mobile Zen 5 parts (family 26, models 0x20–0x2F and 0x60–0x7F). Server and desktop Zen 5 run
 AVX-512 at full width: on the AMD EPYC (family 26, model 2) of 2026-12-02 a one-core loop of independent
 instructions, timed in CPU time against a dependent integer-add chain (one per cycle), retired 2.0 zmm FMAs,
-1.9 VDPBF16PS and 1.5–2.0 VPDPBUSD per cycle: 64, 128 and 256 ops per cycle, as assumed above.
+1.9 VDPBF16PS and 1.5–2.0 VPDPBUSD per cycle (bench/unit_rates.c): 64, 128 and 256 ops per cycle, as assumed
+above.
 """
 
 from __future__ import annotations
