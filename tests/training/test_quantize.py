@@ -80,11 +80,24 @@ def test_the_step_writes_the_variant_and_the_card_keys_where_int8_is_faster(tiny
 def test_a_variant_no_faster_than_fp32_is_not_written(tiny, small_run, monkeypatch):
     photos, held_out = small_run
     before = tiny.read_bytes()
-    monkeypatch.setattr(quantize, "measure_speed",
-                        lambda staged, side: {"onnxruntime fp32": 5.0, "onnxruntime int8": 5.0})
+    timed = []
+
+    def never_faster(staged, side):
+        timed.append(staged)
+        return {"onnxruntime fp32": 5.0, "onnxruntime int8": 5.0}
+
+    monkeypatch.setattr(quantize, "measure_speed", never_faster)
     variant = quantize.quantize_model(tiny, photos, held_out, log=lambda line: None)
     assert variant is not None and not variant.faster
+    # tried again with the thin convs (3 channels in, 3 out: 27 MACs per output) in fp32, then given up
+    assert len(timed) == 2 and len(variant.excluded) >= 2
     assert not tiny.with_name("tiny.int8.onnx").exists() and tiny.read_bytes() == before
+
+
+def test_thin_convs_are_the_ones_with_few_channels_on_a_side(tiny, tmp_path):
+    prepared = quantize.prepare(tiny, tmp_path / "prepared.onnx")
+    layers = quantize.quantizable_layers(prepared)
+    assert quantize.thin_layers(prepared) == [layers[0], layers[-1]]  # 3→16 and 16→3; 16→16 is not thin
 
 
 def test_the_speed_is_timed_through_the_app_sessions(tiny, small_run, tmp_path):
@@ -99,7 +112,8 @@ def test_the_layers_that_cost_most_are_kept_in_fp32(tiny, tmp_path):
     photos = synthetic_photos(count=3, size=96)
     calibration = [x for x, _ in quantize.model_inputs("denoise", 1, quantize.training_patches(6, 48, 1, photos), 1)]
     probe = quantize.model_inputs("denoise", 1, quantize.training_patches(3, 48, 2, photos), seed=2)
-    variant = quantize.build(tiny, tmp_path, calibration, probe, budget_db=-1.0, log=lambda line: None)
+    prepared = quantize.prepare(tiny, tmp_path / "prepared.onnx")
+    variant = quantize.build(tiny, prepared, tmp_path, calibration, probe, budget_db=-1.0, log=lambda line: None)
     # An impossible budget: every layer was ranked, and all were kept in fp32 one by one, the worst first.
     assert set(variant.sensitivity) == set(variant.excluded) and len(variant.excluded) == 4
     assert variant.excluded[0] == max(variant.sensitivity, key=variant.sensitivity.get)
