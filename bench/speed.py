@@ -106,6 +106,13 @@ def gflop_per_output_mp(path: Path) -> float:
     return count_flops(path, (1, 3, side, side)).total / 1e9 / ((side * card.scale) ** 2 / 1e6)
 
 
+def _is_curve_model(path: Path) -> bool:
+    from imagestudio.core.models import read_model_card
+    from imagestudio.core.ops.lowlight_curve import CURVE_KINDS
+
+    return read_model_card(path).output_kind in CURVE_KINDS
+
+
 def plan_models(folder: Path, wanted: tuple[str, ...]) -> tuple[list[Planned], list[str]]:
     """(models to measure, notes on those skipped)."""
     chosen: list[Planned] = []
@@ -124,6 +131,10 @@ def plan_models(folder: Path, wanted: tuple[str, ...]) -> tuple[list[Planned], l
             continue
         seen[architecture] = name
         chosen.append(Planned(name, path, gflop_per_output_mp(path)))
+        if _is_curve_model(path):
+            notes.append(f"`{name}`: a curve model — each row times its network on the operation's ≤ 512-pixel copy "
+                         "of the photo (what the backends change; the full-size curve after it is the same numpy "
+                         "for every row), so its s/MP and GFLOP/s are per photo megapixel, not network work.")
     generators = sorted(p.stem for p in folder.glob("*.onnx") if p.stem.startswith(("generate", "vae")))
     if generators:
         notes.append(f"{', '.join(f'`{g}`' for g in generators)}: fixed-size generative models (64×64 output), "

@@ -4,7 +4,9 @@
         [--precision fp32|bf16|int8|auto] [--device cpu|cuda] [--fp16]
 
 Makes a photo-like image whose *output* has about that many megapixels, warms up on one tile, then times the whole
-image through the core's tiling (onnxruntime / OpenVINO / the app's auto choice: `run_model_tiled` with that backend
+image through the core's tiling (a curve model — lowlight — instead runs its network once on the operation's own
+≤ 512-pixel copy of the photo, as core/ops/lowlight_curve.py does; the full-size curve that follows is the same numpy
+for every row, so it is left out) (onnxruntime / OpenVINO / the app's auto choice: `run_model_tiled` with that backend
 and precision requested, exactly what the app runs, and the row records what really ran; torch eager: the same
 `tiled_apply` with the same tile, context and blend, fp32, or bf16 + channels_last). Prints one JSON line.
 """
@@ -28,6 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from measure import emit, peak_rss_self, photo_like, repeat, rss_now  # noqa: E402
 
 from imagestudio.core.models import ModelCard, read_model_card  # noqa: E402
+from imagestudio.core.ops.lowlight_curve import CURVE_KINDS, _small_copy  # noqa: E402
 from imagestudio.core.runtime import get_session, thread_count  # noqa: E402
 from imagestudio.core.runtime_choice import set_requested  # noqa: E402
 from imagestudio.core.tiling import DEFAULT_BLEND, choose_tile, run_model_tiled, tiled_apply  # noqa: E402
@@ -64,6 +67,8 @@ def onnxruntime_work(card: ModelCard, device: str, tile: int | None, backend: st
         raise SystemExit(f"{precision} requested but {session.notice or session.describe()}")
     side = choose_tile(tile, session.device, card.receptive_radius, DEFAULT_BLEND, card.tile_multiple, card.scale)
     ran = f"{session.provider} [{session.backend} {session.precision}]"
+    if card.output_kind in CURVE_KINDS:
+        return (lambda rgb: session.run(_small_copy(rgb, card.tile_multiple))), ran, side
     return (lambda rgb: run_model_tiled(card, rgb, device=device, tile=side)), ran, side
 
 
@@ -87,6 +92,8 @@ def torch_work(card: ModelCard, device: str, fp16: bool, tile: int | None,
             return module(tensor).float().cpu().numpy()
 
     def work(rgb: np.ndarray) -> np.ndarray:
+        if card.output_kind in CURVE_KINDS:
+            return run_tile(_small_copy(rgb, card.tile_multiple))
         return tiled_apply(run_tile, rgb, scale=card.scale, tile=side, context=card.receptive_radius,
                            multiple=card.tile_multiple)
 

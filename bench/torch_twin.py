@@ -20,12 +20,17 @@ from onnx import numpy_helper
 from torch import nn
 
 from training.archs.compact import CompactSR, ResidualCNN
+from training.archs.curve import CurveNet, GainCurveNet
+from training.archs.denoise_unet import UnshuffleUNet
 from training.archs.unet import ResidualUNet
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {
     "CompactSR": CompactSR,
     "ResidualCNN": ResidualCNN,
     "ResidualUNet": ResidualUNet,
+    "UnshuffleUNet": UnshuffleUNet,  # denoise since 2026-12-01
+    "CurveNet": CurveNet,
+    "GainCurveNet": GainCurveNet,  # lowlight since 2026-12-02
 }
 
 
