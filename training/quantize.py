@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from imagestudio.core.card_values import INT8_FILE_KEY
+from imagestudio.core import model_card
 from imagestudio.core.models import INT8_SUFFIX
 
 # lowlight is left out: its network runs once on a copy of at most 512 pixels (core/ops/lowlight_curve.NET_SIDE),
@@ -231,14 +231,14 @@ def build(model: Path, prepared: Path, workdir: Path, calibration: list[np.ndarr
 
 def stage(model: Path, candidate: Path, folder: Path) -> Path:
     """A copy of `model` whose card names `candidate` (copied beside it) as its int8 file: how the app will see it."""
-    from training.export import read_metadata, write_metadata
+    from training.onnx_card import read_metadata, write_metadata
 
     folder.mkdir(parents=True, exist_ok=True)
     staged = folder / model.name
     shutil.copyfile(model, staged)
     shutil.copyfile(candidate, folder / int8_name(model))
     metadata = read_metadata(staged)
-    metadata[INT8_FILE_KEY] = int8_name(model)
+    metadata[model_card.INT8_FILE] = int8_name(model)
     write_metadata(staged, metadata)
     return staged
 
@@ -288,7 +288,7 @@ def measure_speed(staged: Path, side: int, runs: int = SPEED_RUNS) -> dict[str, 
 def ship(model: Path, variant: Variant) -> Path:
     """Writes `<model>.int8.onnx` beside the model, its recipe in its metadata, and the card's `int8_file` and
     `precision_loss_db.int8` (the `.onnx` metadata and the `.md`)."""
-    from training.export import read_metadata, write_metadata
+    from training.onnx_card import read_metadata, write_metadata
     from training.precision import update_card
 
     if variant.loss_db is None:
@@ -302,9 +302,9 @@ def ship(model: Path, variant: Variant) -> Path:
     write_metadata(scratch, {"name": model.stem + "-int8", "quantization": json.dumps(recipe)})
     scratch.replace(target)
     metadata = read_metadata(model)
-    metadata[INT8_FILE_KEY] = target.name
+    metadata[model_card.INT8_FILE] = target.name
     write_metadata(model, metadata)
-    update_card(model, {"int8": variant.loss_db}, extra_rows={INT8_FILE_KEY: target.name})
+    update_card(model, {"int8": variant.loss_db}, extra_rows={model_card.INT8_FILE: target.name})
     return target
 
 
@@ -341,7 +341,7 @@ def quantize_model(model: Path, calibration_photos: list[np.ndarray] | None = No
             log(f"{card.name}: onnxruntime int8 is not faster than fp32 on this CPU; no int8 file written")
         elif write:
             variant.path = ship(model, variant)
-            log(f"{card.name}: wrote {variant.path.name} and the card's {INT8_FILE_KEY}")
+            log(f"{card.name}: wrote {variant.path.name} and the card's {model_card.INT8_FILE}")
     return variant
 
 

@@ -11,12 +11,12 @@ import onnx_models
 import pytest
 
 from imagestudio.core.card_values import card_int8_file, card_precision_loss
+from imagestudio.core.hashing import file_sha256 as sha256
 from imagestudio.core.models import list_models
 from imagestudio.core.onnx_metadata import read_metadata_props
 from imagestudio.core.runtime import clear_session_cache, get_session
 from training import quantize
 from training.data.photos import synthetic_photos
-from training.export import sha256
 
 
 @pytest.fixture
