@@ -75,9 +75,10 @@ class Row:
 
 
 def _architecture(path: Path) -> str:
+    from imagestudio.core import model_card
     from imagestudio.core.onnx_metadata import read_metadata_props
 
-    return read_metadata_props(path).get("architecture", "")
+    return read_metadata_props(path).get(model_card.ARCHITECTURE, "")
 
 
 def gpu_name() -> str:

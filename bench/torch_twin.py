@@ -19,6 +19,7 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
+from imagestudio.core import model_card
 from training.archs.compact import CompactSR, ResidualCNN
 from training.archs.curve import CurveNet, GainCurveNet
 from training.archs.denoise_unet import UnshuffleUNet
@@ -40,9 +41,9 @@ class TwinError(RuntimeError):
 
 def architecture_of(model: onnx.ModelProto) -> str:
     props = {p.key: p.value for p in model.metadata_props}
-    if "architecture" not in props:
+    if model_card.ARCHITECTURE not in props:
         raise TwinError("the model card has no `architecture` entry")
-    return props["architecture"]
+    return props[model_card.ARCHITECTURE]
 
 
 def build_module(architecture: str) -> nn.Module:
