@@ -41,10 +41,9 @@ class CancelToken:
 
 
 class _Control:
-    """What every share of one job has in common: its cancel token, its pause state and where progress goes."""
+    """What every share of one job has in common: its cancel token and its pause state."""
 
-    def __init__(self, on_progress: Progress | None, cancel: CancelToken | None) -> None:
-        self.on_progress = on_progress
+    def __init__(self, cancel: CancelToken | None) -> None:
         self.token = cancel if cancel is not None else CancelToken()
         self.running = threading.Event()
         self.running.set()
@@ -58,33 +57,34 @@ class Task:
     curve steps, batches of samples), which is also where a pause takes hold."""
 
     def __init__(self, on_progress: Progress | None = None, cancel: CancelToken | None = None) -> None:
-        self._control = _Control(on_progress, cancel)
+        self._control = _Control(cancel)
+        self._on_progress = on_progress  # the root's sink; a share reports through its parent instead
         self._parent: Task | None = None
         self._start, self._end, self._label = 0.0, 1.0, ""
 
+    def _share(self, parent: Task | None, on_progress: Progress | None, start: float, end: float,
+               label: str) -> Task:
+        """Another view of this job (same control): a share of `parent`, or a root reporting to `on_progress`."""
+        view = Task.__new__(Task)
+        view._control, view._on_progress, view._parent = self._control, on_progress, parent
+        view._start, view._end, view._label = float(start), float(end), label
+        return view
+
     def sub(self, start: float, end: float, label: str = "") -> Task:
         """The share [start, end] of this task's progress, its messages prefixed with `label`; same cancel/pause."""
-        child = Task.__new__(Task)
-        child._control = self._control
-        child._parent = self
-        child._start, child._end, child._label = float(start), float(end), label
-        return child
+        return self._share(self, None, start, end, label)
 
     def reporting_to(self, on_progress: Progress) -> Task:
         """The same job (cancel, pause) reporting to `on_progress` instead: a batch's per-file progress."""
-        other = Task.__new__(Task)
-        other._control = _Control.__new__(_Control)
-        other._control.__dict__.update(self._control.__dict__, on_progress=on_progress)
-        other._control.running = self._control.running  # shared, not copied: pausing one pauses both
-        other._parent, other._start, other._end, other._label = None, 0.0, 1.0, ""
-        return other
+        return self._share(None, on_progress, 0.0, 1.0, "")
 
     def report(self, fraction: float, message: str) -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
         if self._parent is None:
-            if self._control.on_progress is not None:
-                self._control.on_progress(min(max(float(fraction), 0.0), 1.0), message)
+            if self._on_progress is not None:
+                self._on_progress(fraction, message)
             return
-        share = self._start + (self._end - self._start) * min(max(float(fraction), 0.0), 1.0)
+        share = self._start + (self._end - self._start) * fraction
         self._parent.report(share, f"{self._label}: {message}" if self._label else message)
 
     def check(self) -> None:
