@@ -53,9 +53,13 @@ class CurveNet(nn.Module):
     def describe(self) -> str:
         return f"CurveNet(feat={self.feat}, steps={CURVE_STEPS})"
 
+    def global_features(self, x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+        """(N, feat): what the whole photo says, broadcast beside every position's own features."""
+        return self.global_branch(f.mean(dim=(2, 3)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.body(x)
-        g = self.global_branch(f.mean(dim=(2, 3)))[:, :, None, None].expand_as(f)
+        g = self.global_features(x, f)[:, :, None, None].expand_as(f)
         return torch.tanh(self.out(torch.cat([f, g], 1)))
 
 
@@ -92,28 +96,37 @@ class GainCurveNet(CurveNet):
         extra = ", global tone statistics" if self.stats else ""
         return f"GainCurveNet(feat={self.feat}, steps={CURVE_STEPS}{extra})"
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def global_features(self, x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
         if not self.stats:
-            return super().forward(x)
-        f = self.body(x)
-        pooled = self.global_branch[0](f.mean(dim=(2, 3))) + self.stats_branch(tone_statistics(x))
-        g = torch.relu(pooled)[:, :, None, None].expand_as(f)
-        return torch.tanh(self.out(torch.cat([f, g], 1)))
+            return super().global_features(x, f)
+        # The statistics enter before the global branch's ReLU (its Linear is global_branch[0]).
+        return torch.relu(self.global_branch[0](f.mean(dim=(2, 3))) + self.stats_branch(tone_statistics(x)))
 
 
 STAT_NAMES = ("mean log luma", "std log luma", "mean luma", "rms luma", "mean saturation", "std saturation",
               "mean max channel", "bright share")
 
 
+def luma_of(x: torch.Tensor) -> torch.Tensor:
+    """(N,3,H,W) → (N,1,H,W): Rec. 601 luma, the weights the app's numpy twin uses."""
+    weights = torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x * weights).sum(1, keepdim=True)
+
+
+def saturation_of(x: torch.Tensor) -> torch.Tensor:
+    """(N,3,H,W) → (N,H,W): HSV saturation, (max − min) / max, with a floor of one 8-bit level under max."""
+    high = x.amax(1)
+    return (high - x.amin(1)) / (high + 1 / 255)
+
+
 def tone_statistics(x: torch.Tensor) -> torch.Tensor:
     """Whole-image cues that tell a gamma cut from an exposure cut, which a conv net's mean-pooled features see only
     vaguely: a gamma cut stretches the log-luma spread by γ and raises saturation; an exposure cut shifts log luma
     and leaves saturation. (N,3,H,W) in [0,1] → (N, len(STAT_NAMES)), each roughly in [-1, 1]."""
-    weights = torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    luma = (x * weights).sum(1)
+    luma = luma_of(x)[:, 0]
     log_luma = torch.log(luma + 1 / 255) / 5.5  # log(1/255) ≈ −5.5
     high = x.amax(1)
-    saturation = (high - x.amin(1)) / (high + 1 / 255)
+    saturation = saturation_of(x)
     bright = torch.sigmoid((luma - 0.8) * 30)
 
     def mean(t: torch.Tensor) -> torch.Tensor:
@@ -132,8 +145,7 @@ def apply_gain_curve(x: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
     mix = (1 + maps[:, 1:2]) / 2
     x = (x * gain).clamp(0, 1)
     per_channel = apply_curve(x, maps[:, 2:])
-    weights = torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    luma = (x * weights).sum(1, keepdim=True)
+    luma = luma_of(x)
     lifted = apply_curve(luma, maps[:, 2:])
     ratio_kept = (x * lifted / luma.clamp_min(1 / 255)).clamp(0, 1)
     return mix * per_channel + (1 - mix) * ratio_kept

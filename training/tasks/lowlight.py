@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.archs.curve import CurveNet, curve_enhance
+from training.archs.curve import CurveNet, curve_enhance, luma_of, saturation_of
 from training.data.degrade import to_tensor_batch
 from training.registry import TASKS
 from training.tasks.common import photo_pools, psnr
@@ -84,17 +84,12 @@ def l1(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (output - target).abs().mean()
 
 
-_LUMA_WEIGHTS = (0.299, 0.587, 0.114)
-
-
 def _mean_luma(x: torch.Tensor) -> torch.Tensor:
-    weights = torch.tensor(_LUMA_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    return (x * weights).sum(1).mean(dim=(1, 2))
+    return luma_of(x).mean(dim=(1, 2, 3))
 
 
 def _mean_saturation(x: torch.Tensor) -> torch.Tensor:
-    high = x.amax(1)
-    return ((high - x.amin(1)) / (high + 1 / 255)).mean(dim=(1, 2))
+    return saturation_of(x).mean(dim=(1, 2))
 
 
 def l1_and_tone(weight: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
